@@ -1,2 +1,5 @@
-/** @moat/backend-api: the backend contract (filled in by the foundation work). */
-export const CONTRACT_VERSION = "1.0.0";
+/**
+ * @moat/backend-api: the versioned contract between moat and its hypervisor backends
+ * (types, MachineSpec validation, error codes) and a conformance kit any backend runs against itself.
+ */
+export * from "./contract.js";
