@@ -106,6 +106,12 @@ export interface Machine {
   readonly state: MachineState;
   /** Host-side hybrid-vsock Unix socket path (equals spec.vsock.udsPath), if the machine has vsock. */
   readonly vsockPath: string | undefined;
+  /**
+   * Opens a byte stream to a guest port (the agent serves its RPC on port 1024). Transport-agnostic:
+   * hybrid vsock for our VMM, a virtio-serial socket for the QEMU fallback; callers never know which.
+   * Rejects with BackendError code UNAVAILABLE when the guest is not listening (yet).
+   */
+  connect(port: number): Promise<import("node:stream").Duplex>;
   /** Boots the guest; resolves once the vCPUs run (not when the guest is ready). */
   start(): Promise<void>;
   /**
