@@ -16,6 +16,7 @@ APT_PACKAGES=(
   clang llvm libclang-rt-14-dev      # libFuzzer + sanitizers for the VMM's guest-input parsers
   flex bison bc libelf-dev libssl-dev cpio xz-utils zstd   # guest kernel build (linux-source)
   musl-tools nanopb protobuf-compiler python3-protobuf     # static C guest agent and its RPC code
+  libnanopb-dev                      # packages/rpc/c: nanopb runtime (pb_*.h, libprotobuf-nanopb.a)
   debootstrap erofs-utils e2fsprogs                        # guest base image
   qemu-system-x86 qemu-utils         # software fallback backend and the nested-KVM test harness
   busybox-static socat
