@@ -1,0 +1,51 @@
+/**
+ * The QEMU command line of the L1 VM: microvm without ACPI (the kernel finds the virtio-mmio devices on
+ * the command line QEMU appends), TCG with an SVM+NPT CPU so /dev/kvm inside has hardware-virtualization
+ * semantics, the host root shared read-only by virtio-9p, the serial console on QEMU's stdout, and
+ * -no-reboot so the guest's `reboot -f` ends QEMU.
+ */
+export interface L1MachineOptions {
+  kernel: string;
+  initrd: string;
+  memoryMiB: number;
+  cpus: number;
+  jobDir: string;
+  pidFile: string;
+  /** tmpfs size of the writable layer, e.g. "75%" or "3G". */
+  scratch: string;
+  verbose: boolean;
+}
+
+export const QEMU_BINARY = "qemu-system-x86_64";
+
+export function l1QemuArgs(options: L1MachineOptions): string[] {
+  const cmdline = [
+    "console=ttyS0",
+    options.verbose ? "loglevel=6" : "quiet loglevel=3",
+    "panic=-1",
+    "rdinit=/init",
+    `moat_job=${options.jobDir}`,
+    `moat_scratch=${options.scratch}`,
+    `moat_verbose=${options.verbose ? 1 : 0}`,
+  ].join(" ");
+  return [
+    "-M", "microvm,acpi=off",
+    "-accel", "tcg",
+    "-cpu", "EPYC-v1,+svm,+npt",
+    "-m", String(options.memoryMiB),
+    "-smp", String(options.cpus),
+    "-no-reboot",
+    "-nodefaults",
+    "-no-user-config",
+    "-display", "none",
+    "-chardev", "stdio,id=console,signal=off",
+    "-serial", "chardev:console",
+    "-kernel", options.kernel,
+    "-initrd", options.initrd,
+    "-append", cmdline,
+    "-fsdev", "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap",
+    "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot",
+    "-device", "virtio-rng-device",
+    "-pidfile", options.pidFile,
+  ];
+}
