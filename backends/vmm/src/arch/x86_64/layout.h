@@ -5,6 +5,7 @@
  *   0x0000_0500  GDT                          0x0000_6000  PVH hvm_start_info (+ modules, memmap)
  *   0x0000_7000  bzImage boot_params          0x0000_9000  page tables (PML4, PDPT, 4 PDs: 4 GiB)
  *   0x0002_0000  kernel command line          0x0009_fc00  MP table (EBDA) .. 0x000a_0000
+ *   0x000f_0000  MP configuration table (BIOS area, reserved)
  *   0x0010_0000+ kernel, then initrd at the top of low RAM
  *   0xd000_0000  virtio-mmio window (16 MiB)  0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC
  *   RAM above 0xd000_0000 continues at 4 GiB.
@@ -27,6 +28,7 @@ inline constexpr uint64_t kPdAddr = 0xb000;  // 4 pages: 0xb000..0xf000
 inline constexpr uint64_t kCmdlineAddr = 0x20000;
 inline constexpr uint64_t kCmdlineMax = 2048;  // Linux x86 COMMAND_LINE_SIZE
 inline constexpr uint64_t kEbdaStart = 0x9fc00;
+inline constexpr uint64_t kMpConfigTableAddr = 0xf0000;
 inline constexpr uint64_t kHighMemoryStart = 0x100000;
 inline constexpr uint64_t kMmioWindowStart = 0xd0000000;
 inline constexpr uint64_t kMmioWindowSize = 0x1000000;
