@@ -112,19 +112,25 @@ export interface Machine {
    * Rejects with BackendError code UNAVAILABLE when the guest is not listening (yet).
    */
   connect(port: number): Promise<import("node:stream").Duplex>;
-  /** Boots the guest; resolves once the vCPUs run (not when the guest is ready). */
+  /**
+   * Boots the guest; resolves once the vCPUs run (not when the guest is ready). A machine boots
+   * once: start() in any state but "created" rejects with BackendError code INVALID_STATE.
+   */
   start(): Promise<void>;
   /**
    * Stops the guest. graceful: ask it to power off (ACPI/serial/agent) and wait up to timeoutMs,
-   * then kill. Resolves when the machine has ended.
+   * then kill. Resolves when the machine has ended; on an ended machine it resolves at once with
+   * the same MachineExit (idempotent).
    */
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<MachineExit>;
   /** Ends the machine at once. */
   kill(): Promise<MachineExit>;
   /** Resolves when the machine ends, for whatever reason. */
   wait(): Promise<MachineExit>;
+  /** Rejects with BackendError code UNSUPPORTED unless the backend's features.pause. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** Rejects with BackendError code UNSUPPORTED unless the backend's features.snapshot. */
   snapshot(dir: string): Promise<void>;
   stats(): Promise<MachineStats>;
 }
@@ -135,6 +141,11 @@ export interface Backend {
   /** CONTRACT_VERSION this backend was built against. */
   readonly contractVersion: string;
   probe(): Promise<ProbeResult>;
+  /**
+   * Validates `spec` first (`validateMachineSpec()`: BackendError INVALID_SPEC), then creates a
+   * machine in state "created". Rejects with a BackendError (UNAVAILABLE...) when probe() says
+   * unavailable. The conformance kit (`@moat/backend-api/conformance`) checks all of this.
+   */
   createMachine(spec: MachineSpec): Promise<Machine>;
   /** Present when features.snapshot. */
   restore?(dir: string, spec: MachineSpec): Promise<Machine>;
