@@ -5,3 +5,6 @@ export { findL1Kernel, KernelNotFoundError } from "./kernel.js";
 export { ensureInitramfs, InitramfsBuildError } from "./initramfs.js";
 export { ConsoleReader } from "./console.js";
 export { packageDir, repoDir, probeBinaryPath } from "./paths.js";
+export { cachedCpio } from "./cpio.js";
+export type { CpioFile, CpioSpec } from "./cpio.js";
+export { busyboxPath } from "./initramfs.js";

@@ -43,7 +43,7 @@ export function findL1Kernel(env: NodeJS.ProcessEnv = process.env): string {
       `no L1 kernel: '${buildScript} --print-dir' failed (status ${printed.status}): ${printed.stderr.trim()}`,
     );
   }
-  for (const name of ["bzImage", "vmlinux"]) {
+  for (const name of ["vmlinux", "bzImage"]) {
     const candidate = join(dir, name);
     if (existsSync(candidate)) return candidate;
   }
