@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "event/event_loop.h"
@@ -54,13 +55,13 @@ class VirtioBlock : public VirtioDevice {
 
   uint64_t capacity_sectors() const { return capacity_sectors_; }
 
-  /** Executes one request chain and returns the used length (exposed for tests and the fuzzer). */
-  uint32_t process_request(const GuestMemory& memory, const DescriptorChain& chain);
+  /** Executes one request chain and returns the used length, or nullopt when the chain has no
+   *  room for a status byte (unanswerable: the caller marks the device broken). Exposed for tests
+   *  and the fuzzer. */
+  std::optional<uint32_t> process_request(const GuestMemory& memory, const DescriptorChain& chain);
 
  private:
   VirtioBlock(int fd, BlockConfig config, uint64_t size_bytes);
-  uint8_t do_io(uint32_t type, uint64_t sector, ChainReader& reader, ChainWriter& writer,
-                uint64_t data_len);
 
   int fd_;
   BlockConfig config_;
