@@ -1,0 +1,184 @@
+/**
+ * Compiles the effective mounts into the mount table, checking each host path **before boot**:
+ * missing, not a directory, inside a sensitive host area or inside another mount's denied area,
+ * a broad mount (`/`, the home directory or one of its ancestors; read-write needs `allowBroad`),
+ * and a bounded scan of the tree for symlinks leaving the mount root (refused by default) and files
+ * with more than one hard link (a warning: the other link may be outside).
+ *
+ * Boundary: these checks see the tree as it is at plan time. Links created later, and every access
+ * at run time, are enforced by the VMM's virtio-fs server (lookups confined beneath the root with
+ * `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, deny/readonly globs applied per lookup, and
+ * no write-open of a file with st_nlink > 1 under a rw mount).
+ */
+import { isAbsolute, join, relative, resolve, sep, dirname } from "node:path";
+import picomatch from "picomatch";
+import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
+import type { EffectivePolicy, LinkRule, MountMode } from "../model/policy.js";
+import type { Origin } from "../model/origin.js";
+import type { PolicyFs } from "./policy-fs.js";
+
+export interface MountEntry {
+  /** Real host path of the mount root (symlinks resolved). */
+  hostPath: string;
+  guestPath: string;
+  mode: MountMode;
+  /** Globs relative to the root: hidden from the guest. */
+  deny: string[];
+  /** Globs relative to the root: read-only even in a rw mount. */
+  readonly: string[];
+  /** True when `relPath` (relative to the root, `/`-separated) or one of its parents is denied. */
+  isDenied(relPath: string): boolean;
+  isReadonly(relPath: string): boolean;
+  origin: Origin;
+}
+
+export interface MountContext {
+  fs: PolicyFs;
+  homeDir: string;
+  /** Relative host paths resolve against this (the project root). */
+  baseDir: string;
+  /** Stop the link scan of one mount after this many entries (default 50,000). */
+  scanLimit?: number;
+}
+
+/** Host areas no mount may be inside, and that are hidden when a mount contains them. */
+export function sensitiveAreas(homeDir: string): string[] {
+  const home = [".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gcloud", ".config/moat", ".netrc", ".npmrc", ".pypirc"].map((p) => join(homeDir, p));
+  return [...home, "/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/var/run", "/root/.ssh"];
+}
+
+function inside(child: string, parent: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+}
+
+function ancestorsAndSelf(rel: string): string[] {
+  const parts = rel.split("/");
+  return parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+}
+
+function makeEntry(hostPath: string, guestPath: string, mode: MountMode, deny: string[], readonly: string[], origin: Origin): MountEntry {
+  const denyTest = deny.length ? picomatch(deny, { dot: true }) : () => false;
+  const roTest = readonly.length ? picomatch(readonly, { dot: true }) : () => false;
+  return {
+    hostPath,
+    guestPath,
+    mode,
+    deny,
+    readonly,
+    origin,
+    isDenied: (rel) => rel !== "" && ancestorsAndSelf(rel).some((p) => denyTest(p)),
+    isReadonly: (rel) => mode === "ro" || (rel !== "" && ancestorsAndSelf(rel).some((p) => roTest(p))),
+  };
+}
+
+function where(o: Origin, path: string) {
+  return { file: o.file, ...(o.line !== undefined ? { line: o.line, column: o.column } : {}), path };
+}
+
+export function compileMounts(policy: EffectivePolicy, ctx: MountContext, bag: DiagnosticBag): MountEntry[] {
+  const { fs } = ctx;
+  const home = fs.realpath(ctx.homeDir) ?? ctx.homeDir;
+  const areas = sensitiveAreas(ctx.homeDir).map((a) => fs.realpath(a) ?? a);
+  const globalDeny = policy.files.deny.map((g) => g.glob);
+  const globalRo = policy.files.readonly.map((g) => g.glob);
+  const entries: MountEntry[] = [];
+  const specs: (typeof policy.files.mounts)[number][] = [];
+  for (const m of policy.files.mounts) {
+    const at = where(m.origin, m.path);
+    const expanded = m.host === "~" ? ctx.homeDir : m.host.startsWith("~/") ? join(ctx.homeDir, m.host.slice(2)) : m.host;
+    const abs = isAbsolute(expanded) ? expanded : resolve(ctx.baseDir, expanded);
+    const l = fs.lstat(abs);
+    if (!l) {
+      bag.error("mount-missing", `mount host path ${abs} (from "${m.host}") does not exist`, at, "create the directory or fix files.mounts[].host");
+      continue;
+    }
+    const s = fs.stat(abs);
+    if (!s || s.type !== "directory") {
+      bag.error("mount-not-directory", `mount host path ${abs} is ${s ? `a ${s.type}` : "a dangling symlink"}, not a directory`, at, "mount the directory that contains it, and deny what the agent must not see");
+      continue;
+    }
+    const root = fs.realpath(abs) ?? abs;
+    const area = areas.find((a) => inside(root, a));
+    if (area) {
+      bag.error("mount-denied-area", `mount host path ${root} lies inside the protected host area ${area}`, at, "credentials and system directories are never mounted; copy what the agent needs into the project");
+      continue;
+    }
+    const broad = root === "/" || inside(home, root);
+    const extraDeny: string[] = [];
+    if (broad) {
+      const allow = policy.files.allowBroad.value;
+      const msg = `mount of ${root} ${m.mode === "rw" ? "read-write " : ""}exposes ${root === "/" ? "the whole host" : "the home directory"}`;
+      if (m.mode === "rw" && !allow) bag.error("broad-mount", msg, at, "mount the project folder instead, or pass --allow-broad (files.allowBroad: true) if you really mean it");
+      else bag.warning("broad-mount", msg, at, "prefer mounting just the project folder");
+      for (const a of areas) if (inside(a, root) && a !== root) extraDeny.push(relative(root, a).split(sep).join("/"));
+    }
+    const deny = [...globalDeny, ...m.deny.map((g) => g.glob), ...extraDeny.flatMap((r) => [r, `${r}/**`])];
+    const ro = [...globalRo, ...m.readonly.map((g) => g.glob)];
+    entries.push(makeEntry(root, m.guest, m.mode, deny, ro, m.origin));
+    specs.push(m);
+  }
+  // A mount may not reveal what an enclosing mount denies.
+  entries.forEach((e, i) => {
+    for (const outer of entries) {
+      if (outer === e || e.hostPath === outer.hostPath || !inside(e.hostPath, outer.hostPath)) continue;
+      const rel = relative(outer.hostPath, e.hostPath).split(sep).join("/");
+      if (outer.isDenied(rel))
+        bag.error("mount-denied-area", `mount host path ${e.hostPath} lies inside a denied area of the mount at ${outer.guestPath} (${outer.hostPath})`, where(specs[i]!.origin, specs[i]!.path), "remove this mount or the deny glob that covers it");
+    }
+  });
+  entries.forEach((e, i) => scanLinks(e, specs[i]!, policy.files.outsideLinks.value, ctx, bag));
+  return entries;
+}
+
+/** Scans one mount tree (bounded) for symlinks leaving the root and multiply-linked files. */
+function scanLinks(entry: MountEntry, spec: { origin: Origin; path: string }, rule: LinkRule, ctx: MountContext, bag: DiagnosticBag): void {
+  const { fs } = ctx;
+  const limit = ctx.scanLimit ?? 50_000;
+  const at = where(spec.origin, spec.path);
+  const queue: string[] = [""];
+  const hardlinked: string[] = [];
+  let escapes = 0;
+  let seen = 0;
+  while (queue.length > 0) {
+    const rel = queue.shift()!;
+    for (const name of fs.readdir(join(entry.hostPath, rel))) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (entry.isDenied(childRel)) continue;
+      if (++seen > limit) {
+        bag.warning("scan-limit", `stopped scanning ${entry.hostPath} for outside links after ${limit} entries`, at, "the rest is enforced per access by virtio-fs; mount a smaller tree to have it all checked before boot");
+        return reportHardlinks();
+      }
+      const abs = join(entry.hostPath, childRel);
+      const info = fs.lstat(abs);
+      if (!info) continue;
+      if (info.type === "directory") queue.push(childRel);
+      else if (info.type === "file" && info.nlink > 1) hardlinked.push(childRel);
+      else if (info.type === "symlink") {
+        const target = fs.readlink(abs) ?? "";
+        const resolved = fs.realpath(abs) ?? resolve(dirname(abs), target);
+        if (!inside(resolved, entry.hostPath)) {
+          escapes++;
+          if (escapes <= 20) {
+            const msg = `symlink ${childRel} in the mount at ${entry.guestPath} points outside it (→ ${target})`;
+            const hint = "remove or replace the link, deny it with files.deny, or set files.outsideLinks: warn (virtio-fs then refuses it per access)";
+            if (rule === "refuse") bag.error("symlink-escape", msg, at, hint);
+            else bag.warning("symlink-escape", msg, at, hint);
+          }
+        }
+      }
+    }
+  }
+  if (escapes > 20) bag.add({ severity: rule === "refuse" ? "error" : "warning", code: "symlink-escape", message: `${escapes - 20} more symlinks in ${entry.hostPath} point outside it`, ...at });
+  reportHardlinks();
+
+  function reportHardlinks(): void {
+    if (hardlinked.length === 0) return;
+    const sample = hardlinked.slice(0, 3).join(", ");
+    bag.warning(
+      "hardlink",
+      `${hardlinked.length} file${hardlinked.length === 1 ? "" : "s"} in the ${entry.mode} mount at ${entry.guestPath} ha${hardlinked.length === 1 ? "s" : "ve"} other hard links (${sample}${hardlinked.length > 3 ? ", …" : ""}); a hard link may share its content with a file outside the mount`,
+      at,
+      entry.mode === "rw" ? "virtio-fs opens such files read-only under a rw mount; copy them (cp --no-preserve=links) if the agent must write them" : "make sure none of them is linked to something secret",
+    );
+  }
+}
