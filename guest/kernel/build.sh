@@ -30,14 +30,16 @@ esac
 
 say() { printf '[kernel] %s\n' "$*" >&2; }
 die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
+# A missing prerequisite of the machine (tool, package index, network) exits 3, a broken build 1.
+need() { printf '[kernel] missing prerequisite: %s\n' "$*" >&2; exit 3; }
 
 # The .deb version is part of the cache key: ask apt which one it would download.
 deb_version() {
   if [ -n "${MOAT_LINUX_SOURCE_VERSION:-}" ]; then echo "$MOAT_LINUX_SOURCE_VERSION"; return; fi
-  command -v apt-cache >/dev/null || die "apt-cache not found: this build needs a Debian-based host (package $pkg)"
+  command -v apt-cache >/dev/null || need "apt-cache not found: this build needs a Debian-based host (package $pkg)"
   local v
   v=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-  [ -n "$v" ] || die "apt does not know package $pkg: run 'apt-get update' (Debian bookworm sources needed)"
+  [ -n "$v" ] || need "apt does not know package $pkg: run 'apt-get update' (Debian bookworm sources needed)"
   echo "$v"
 }
 
@@ -62,10 +64,10 @@ flock 9
 if [ -f "$out/build-info.json" ]; then echo "$out"; exit 0; fi
 
 for tool in make gcc flex bison bc dpkg-deb xz; do
-  command -v "$tool" >/dev/null || die "'$tool' not found: install the kernel build packages (tools/bootstrap.sh installs build-essential flex bison bc libelf-dev libssl-dev xz-utils)"
+  command -v "$tool" >/dev/null || need "'$tool' not found: install the kernel build packages (tools/bootstrap.sh installs build-essential flex bison bc libelf-dev libssl-dev xz-utils)"
 done
-[ -f /usr/include/libelf.h ] || die "libelf.h not found: apt-get install libelf-dev"
-[ -f /usr/include/openssl/ssl.h ] || die "openssl/ssl.h not found: apt-get install libssl-dev"
+[ -f /usr/include/libelf.h ] || need "libelf.h not found: apt-get install libelf-dev"
+[ -f /usr/include/openssl/ssl.h ] || need "openssl/ssl.h not found: apt-get install libssl-dev"
 
 started=$(date +%s)
 jobs="${MOAT_KERNEL_JOBS:-$(nproc)}"
@@ -76,7 +78,7 @@ if [ ! -f "$deb" ]; then
   say "downloading $pkg=$version (~140 MB)"
   dl=$(mktemp -d "$cache/downloads/.tmp-XXXXXX")
   (cd "$dl" && apt-get download -q "$pkg=$version" 2>&1 | grep -v 'unsandboxed as root' >&2) \
-    || { rm -rf "$dl"; die "apt-get download $pkg=$version failed: check network access to the Debian mirror in /etc/apt/sources.list"; }
+    || { rm -rf "$dl"; need "apt-get download $pkg=$version failed: check network access to the Debian mirror in /etc/apt/sources.list"; }
   mv "$dl"/*.deb "$deb"; rm -rf "$dl"
 fi
 
