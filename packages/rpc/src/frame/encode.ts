@@ -1,0 +1,41 @@
+/** Frame encoding (PROTOCOL.md §1): a 12-byte little-endian header, then the payload bytes. */
+import { pb, type IConnError, type IHello, type IOpen, type IReset, type IStreamMessage } from "../proto.js";
+import { FLAG_FIN, FrameType, HARD_MAX_FRAME_PAYLOAD, HEADER_SIZE } from "./constants.js";
+
+/** Encodes one frame around an already-encoded payload. */
+export function encodeFrame(streamId: number, type: number, flags: number, payload?: Uint8Array): Buffer {
+  const len = payload?.length ?? 0;
+  if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff_ffff) {
+    throw new RangeError(`stream id ${streamId} is not a u32`);
+  }
+  if (len > HARD_MAX_FRAME_PAYLOAD) throw new RangeError(`payload of ${len} bytes exceeds the hard limit ${HARD_MAX_FRAME_PAYLOAD}`);
+  const out = Buffer.allocUnsafe(HEADER_SIZE + len);
+  out.writeUInt32LE(len, 0);
+  out.writeUInt32LE(streamId, 4);
+  out.writeUInt8(type & 0xff, 8);
+  out.writeUInt8(flags & 0xff, 9);
+  out.writeUInt16LE(0, 10);
+  if (payload && len > 0) out.set(payload, HEADER_SIZE);
+  return out;
+}
+
+export const encodeHello = (hello: IHello): Buffer => encodeFrame(0, FrameType.HELLO, 0, pb.Hello.encode(hello).finish());
+
+export const encodeOpen = (streamId: number, open: IOpen, fin = false): Buffer =>
+  encodeFrame(streamId, FrameType.OPEN, fin ? FLAG_FIN : 0, pb.Open.encode(open).finish());
+
+/** Encodes a StreamMessage payload (its length is what DATA costs in credit). */
+export const encodeMessage = (msg: IStreamMessage): Uint8Array => pb.StreamMessage.encode(msg).finish();
+
+export const encodeData = (streamId: number, payload: Uint8Array, fin = false): Buffer =>
+  encodeFrame(streamId, FrameType.DATA, fin ? FLAG_FIN : 0, payload);
+
+export const encodeClose = (streamId: number): Buffer => encodeFrame(streamId, FrameType.CLOSE, 0);
+
+export const encodeReset = (streamId: number, reset: IReset): Buffer =>
+  encodeFrame(streamId, FrameType.RESET, 0, pb.Reset.encode(reset).finish());
+
+export const encodeWindow = (streamId: number, increment: number): Buffer =>
+  encodeFrame(streamId, FrameType.WINDOW, 0, pb.WindowUpdate.encode({ increment }).finish());
+
+export const encodeError = (err: IConnError): Buffer => encodeFrame(0, FrameType.ERROR, 0, pb.ConnError.encode(err).finish());
