@@ -1,0 +1,22 @@
+/**
+ * Where the RPC is served: a listening socket (AF_VSOCK port 1024 in the guest, a Unix socket in
+ * host mode) whose every accepted connection becomes an RPC connection, and the virtio-serial port
+ * /dev/virtio-ports/moat.rpc (QEMU fallback, no vsock) served as one long-lived connection.
+ */
+#ifndef MOAT_AGENT_LISTENERS_H
+#define MOAT_AGENT_LISTENERS_H
+
+#include <stdint.h>
+
+#include "../core/loop.h"
+
+#define MOAT_SERIAL_PORT "/dev/virtio-ports/moat.rpc"
+
+/** Listens on a Unix socket path (replacing a stale socket file). 0 or -errno (message logged). */
+int listen_unix(struct loop *l, const char *path);
+/** Listens on AF_VSOCK, any CID, the given port. 0 or -errno (message logged). */
+int listen_vsock(struct loop *l, uint32_t port);
+/** Serves the RPC on a character device (virtio-serial port). 0 or -errno (message logged). */
+int serve_serial(struct loop *l, const char *path);
+
+#endif
