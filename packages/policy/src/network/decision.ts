@@ -53,6 +53,9 @@ export interface NormalizedRequest {
   invalid?: string;
 }
 
+/** A last label of digits (or 0x-hex) makes a URL host an IPv4 address (WHATWG URL). */
+const NUMERIC_LAST_LABEL = /(^|\.)(\d+|0x[0-9a-f]*)$/i;
+
 function normalizePath(p: string): string {
   const q = p.search(/[?#]/);
   let s = q >= 0 ? p.slice(0, q) : p;
@@ -65,12 +68,15 @@ export function normalizeRequest(req: NetworkRequest): NormalizedRequest {
   let host: string | null = null;
   let ipText = req.ip;
   if (req.host !== undefined && req.host !== "") {
-    const h = req.host;
+    const h = req.host.endsWith(".") ? req.host.slice(0, -1) : req.host;
     if (parseIpv4Fast(h) >= 0 || h.includes(":")) {
       // An IP literal in the name position is an address, not a name.
       if (ipText === undefined) ipText = h;
+    } else if (NUMERIC_LAST_LABEL.test(h)) {
+      // `127.1`, `0x7f.1`: resolvers read these as IPv4 in short forms; never treat them as names.
+      return { host, ip: null, port, method: null, path: null, invalid: `"${req.host}" is an IP address in a non-standard form` };
     } else {
-      host = normalizeHost(h);
+      host = normalizeHost(req.host);
       if (host === null) return { host, ip: null, port, method: null, path: null, invalid: `"${h}" is not a valid host name` };
     }
   }

@@ -37,7 +37,7 @@ export function normalizeHost(input: string): string | null {
     }
   }
   if (plain) {
-    if (s.charCodeAt(0) === 46 || s.includes("..")) return null;
+    if (s.charCodeAt(0) === 46 || s.charCodeAt(s.length - 1) === 46 || s.includes("..")) return null;
     return upper ? s.toLowerCase() : s;
   }
   const ascii = domainToASCII(s);
@@ -81,6 +81,12 @@ export function parseHostPattern(text: string): HostPatternParse {
       hint: "a wildcard may only be the first label: `*.example.com` (one level) or `**.example.com` (any depth)",
     };
   const name = normalizeHost(rest);
+  if (name !== null && /(^|\.)(\d+|0x[0-9a-f]*)$/.test(name))
+    return {
+      ok: false,
+      message: `"${text}" ends in a numeric label, which resolvers read as an IP address`,
+      hint: "write an IP address as four decimal numbers (10.0.0.1) or a CIDR block (10.0.0.0/8)",
+    };
   if (name === null || !validHostName(name))
     return {
       ok: false,
