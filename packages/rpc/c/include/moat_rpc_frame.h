@@ -23,7 +23,7 @@ extern "C" {
 #define MOAT_RPC_DEFAULT_MAX_PAYLOAD 131072u
 #define MOAT_RPC_HARD_MAX_PAYLOAD 1048576u
 #define MOAT_RPC_DEFAULT_WINDOW 262144u
-#define MOAT_RPC_MAX_CHUNK 65536u
+#define MOAT_RPC_MAX_CHUNK 65535u /* nanopb PB_SIZE_MAX: Debian's libnanopb has a 16-bit pb_size_t */
 #define MOAT_RPC_MAX_CREDIT 0x7fffffffu
 #define MOAT_RPC_AGENT_PORT 1024u
 

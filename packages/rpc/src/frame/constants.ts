@@ -6,7 +6,8 @@ export const MIN_PROTOCOL_VERSION = 1;
 export const DEFAULT_MAX_FRAME_PAYLOAD = 131_072;
 export const HARD_MAX_FRAME_PAYLOAD = 1_048_576;
 export const DEFAULT_INITIAL_WINDOW = 262_144;
-export const MAX_CHUNK = 65_536;
+/** Largest Chunk.data: 65535 = nanopb PB_SIZE_MAX (the guest's nanopb runtime has a 16-bit pb_size_t). */
+export const MAX_CHUNK = 65_535;
 export const MAX_CREDIT = 0x7fff_ffff;
 export const AGENT_VSOCK_PORT = 1024;
 
