@@ -3,3 +3,8 @@
  * contract checks, fallbacks, doctor reports).
  */
 export * from "./backends/index.js";
+export { Sandbox, type CreateOptions, type SandboxContext } from "./sandbox/sandbox.js";
+export { SandboxError, SandboxErrorCode, isSandboxError } from "./errors/sandbox-error.js";
+export type { SandboxRecord, SandboxStatus } from "./state/sandbox-record.js";
+export { moatPaths, type MoatPaths } from "./state/paths.js";
+export { resolveGuestArtifacts, findRepoRoot, type GuestArtifacts } from "./artifacts/guest-artifacts.js";

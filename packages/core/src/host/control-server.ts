@@ -1,0 +1,59 @@
+/**
+ * Serves a VMM host process's control socket (see control-protocol.ts) for one MachineRunner:
+ * splices CONNECT requests to guest ports and answers STATUS/STOP/KILL.
+ */
+import { type Server, type Socket, createServer } from "node:net";
+import { pipeline } from "node:stream";
+import { type HostStatus, parseControlRequest, readLine } from "./control-protocol.js";
+import type { MachineRunner } from "./machine-runner.js";
+
+export interface ControlServerOptions {
+  runner: MachineRunner;
+  status: () => HostStatus;
+  /** Called once a STOP or KILL has ended the machine. */
+  onStopped?: () => void;
+}
+
+export function serveControl(path: string, options: ControlServerOptions): Promise<Server> {
+  const server = createServer((socket) => void handle(socket, options));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+async function handle(socket: Socket, { runner, status, onStopped }: ControlServerOptions): Promise<void> {
+  socket.on("error", () => socket.destroy());
+  try {
+    const request = parseControlRequest(await readLine(socket));
+    if (typeof request === "string") throw new Error(request);
+    switch (request.op) {
+      case "CONNECT": {
+        const guest = await runner.connect(request.port);
+        socket.write("OK\n");
+        socket.resume();
+        pipeline(socket, guest, socket, () => {
+          socket.destroy();
+          guest.destroy();
+        });
+        return;
+      }
+      case "STATUS":
+        socket.end(`OK ${JSON.stringify(status())}\n`);
+        return;
+      case "STOP":
+        socket.end(`OK ${JSON.stringify(await runner.stop(request.timeoutMs))}\n`);
+        onStopped?.();
+        return;
+      case "KILL":
+        socket.end(`OK ${JSON.stringify(await runner.kill())}\n`);
+        onStopped?.();
+        return;
+    }
+  } catch (err) {
+    socket.end(`ERR ${String((err as Error).message ?? err).replaceAll("\n", " ")}\n`);
+  }
+}

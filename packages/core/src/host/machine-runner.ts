@@ -1,0 +1,89 @@
+/**
+ * Runs one machine from a LaunchPlan until it ends: starts it, waits for the guest agent's hello,
+ * hands out connections to guest ports, and stops it — gracefully through the agent's shutdown
+ * call, then by force. Used by the VMM host process and by in-process sandboxes alike.
+ */
+import type { Backend, Machine, MachineExit } from "@moat/backend-api";
+import { RpcClient } from "@moat/rpc";
+import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
+import { AGENT_PORT, type LaunchPlan } from "./launch-plan.js";
+
+const HELLO_TIMEOUT_MS = 5_000;
+const RETRY_MS = 100;
+
+export class MachineRunner {
+  private ended: MachineExit | undefined;
+
+  private constructor(readonly machine: Machine) {
+    void machine.wait().then((exit) => (this.ended = exit));
+  }
+
+  static async start(plan: LaunchPlan, backend: Backend): Promise<MachineRunner> {
+    const machine = await backend.createMachine(plan.spec);
+    await machine.start();
+    const runner = new MachineRunner(machine);
+    try {
+      await runner.waitForAgent(plan.readyTimeoutMs);
+    } catch (err) {
+      await machine.kill().catch(() => undefined);
+      throw err;
+    }
+    return runner;
+  }
+
+  get exit(): MachineExit | undefined {
+    return this.ended;
+  }
+
+  connect(port: number): Promise<Duplex> {
+    return this.machine.connect(port);
+  }
+
+  /** Asks the agent to power off, waits up to timeoutMs, then kills. */
+  async stop(timeoutMs = 15_000): Promise<MachineExit> {
+    if (this.ended) return this.ended;
+    const deadline = Date.now() + timeoutMs;
+    try {
+      const client = await RpcClient.connect(await this.machine.connect(AGENT_PORT), { timeoutMs: Math.min(HELLO_TIMEOUT_MS, timeoutMs) });
+      await client.shutdown({ poweroff: true }).catch(() => undefined);
+      await client.close();
+      const exit = await Promise.race([this.machine.wait(), sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
+      if (exit) return exit;
+    } catch {
+      // the agent is gone or stuck: fall back to the backend's own stop
+    }
+    return this.machine.stop({ graceful: true, timeoutMs: Math.max(1_000, deadline - Date.now()) });
+  }
+
+  kill(): Promise<MachineExit> {
+    return this.machine.kill();
+  }
+
+  wait(): Promise<MachineExit> {
+    return this.machine.wait();
+  }
+
+  private async waitForAgent(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      if (this.ended) {
+        throw new SandboxError(SandboxErrorCode.START_FAILED, `the VM ended before its agent answered (${this.ended.reason})${this.ended.detail ? `:\n${this.ended.detail}` : ""}`);
+      }
+      try {
+        const client = await RpcClient.connect(await this.machine.connect(AGENT_PORT), { timeoutMs: HELLO_TIMEOUT_MS });
+        await client.close();
+        return;
+      } catch (err) {
+        lastError = err;
+        await sleep(RETRY_MS);
+      }
+    }
+    throw new SandboxError(SandboxErrorCode.AGENT_UNREACHABLE, `the guest agent did not answer within ${Math.round(timeoutMs / 1000)} s`, {
+      cause: lastError,
+      fix: "see the console log (moat logs NAME) for how far the guest got",
+    });
+  }
+}

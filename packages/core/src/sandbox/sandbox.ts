@@ -1,0 +1,323 @@
+/**
+ * The Sandbox API: create, start, exec, files, stop, remove, list. A sandbox is a directory in the
+ * state store plus, while it runs, a VMM host process (or, in-process mode, a machine inside the
+ * caller) serving a control socket through which every exec and file call reaches the guest agent.
+ */
+import { type ExecOptions, type ExecProcess, RpcClient } from "@moat/rpc";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Duplex } from "node:stream";
+import { resolveGuestArtifacts } from "../artifacts/guest-artifacts.js";
+import { createWritableDisk } from "../artifacts/writable-disk.js";
+import { chooseBackend } from "../backends/index.js";
+import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
+import { type HostStatus, controlCall, controlConnect } from "../host/control-protocol.js";
+import { AGENT_PORT, defaultReadyTimeoutMs } from "../host/launch-plan.js";
+import { MachineRunner } from "../host/machine-runner.js";
+import { type MoatPaths, moatPaths } from "../state/paths.js";
+import type { SandboxRecord, SandboxStatus } from "../state/sandbox-record.js";
+import { SandboxStore, checkSandboxName } from "../state/sandbox-store.js";
+import { SandboxFiles } from "./files.js";
+import { processAlive, spawnHostProcess } from "./host-process.js";
+import { CONSOLE_LOG, WRITABLE_DISK, buildLaunchPlan } from "./launch.js";
+
+export interface SandboxContext {
+  paths?: MoatPaths;
+  env?: NodeJS.ProcessEnv;
+  /** One-line notices for the user (e.g. the fallback-backend warning). */
+  onWarning?: (message: string) => void;
+}
+
+export interface CreateOptions extends SandboxContext {
+  name?: string;
+  image?: string;
+  cpus?: number;
+  memoryMiB?: number;
+  backend?: string;
+  workspace?: string;
+  env?: NodeJS.ProcessEnv;
+  guestEnv?: Record<string, string>;
+  /** Removed when it stops (moat run --rm). */
+  ephemeral?: boolean;
+  /** Boot right away (default true). */
+  start?: boolean;
+  /** Run the machine inside this process instead of a VMM host process (tests, embedding). */
+  inProcess?: boolean;
+}
+
+const DEFAULTS = { image: "base", cpus: 2, memoryMiB: 1024 };
+
+export class Sandbox {
+  private runner: MachineRunner | undefined;
+  readonly files: SandboxFiles;
+
+  private constructor(
+    private rec: SandboxRecord,
+    private readonly store: SandboxStore,
+    private readonly ctx: Required<Pick<SandboxContext, "paths" | "env">> & SandboxContext,
+  ) {
+    this.files = new SandboxFiles(() => this.agent());
+  }
+
+  static async create(options: CreateOptions = {}): Promise<Sandbox> {
+    const ctx = context(options);
+    const store = new SandboxStore(ctx.paths.sandboxesDir);
+    const name = options.name ?? `sb-${randomBytes(4).toString("hex")}`;
+    checkSandboxName(name);
+    const cpus = options.cpus ?? DEFAULTS.cpus;
+    const memoryMiB = options.memoryMiB ?? DEFAULTS.memoryMiB;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) {
+      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `cpus must be an integer from 1 to 64 (got ${cpus})`);
+    }
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 128) {
+      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `memory must be at least 128 MiB (got ${memoryMiB})`);
+    }
+    const record: SandboxRecord = {
+      schema: 1,
+      name,
+      id: randomBytes(6).toString("hex"),
+      createdAt: new Date().toISOString(),
+      ...(options.backend ? { backend: options.backend } : {}),
+      cpus,
+      memoryMiB,
+      image: options.image ?? DEFAULTS.image,
+      env: options.guestEnv ?? {},
+      ...(options.workspace ? { workspace: resolve(options.workspace) } : {}),
+      status: "created",
+      ...(options.ephemeral ? { ephemeral: true } : {}),
+    };
+    await store.create(record);
+    try {
+      await createWritableDisk(store.file(name, WRITABLE_DISK));
+    } catch (err) {
+      await store.remove(name);
+      throw err;
+    }
+    const sandbox = new Sandbox(record, store, ctx);
+    if (options.start !== false) {
+      try {
+        await sandbox.start({ inProcess: options.inProcess ?? false });
+      } catch (err) {
+        if (options.ephemeral) await sandbox.remove({ force: true }).catch(() => undefined);
+        throw err;
+      }
+    }
+    return sandbox;
+  }
+
+  static async get(name: string, ctx: SandboxContext = {}): Promise<Sandbox> {
+    const c = context(ctx);
+    const store = new SandboxStore(c.paths.sandboxesDir);
+    const sandbox = new Sandbox(await store.read(name), store, c);
+    await sandbox.reconcile();
+    return sandbox;
+  }
+
+  /** Every sandbox with its current status; broken records are listed, not thrown. */
+  static async list(ctx: SandboxContext = {}): Promise<Array<{ name: string; record?: SandboxRecord; broken?: string }>> {
+    const c = context(ctx);
+    const store = new SandboxStore(c.paths.sandboxesDir);
+    const listed = await store.list();
+    for (const entry of listed) {
+      if (entry.record) entry.record = await new Sandbox(entry.record, store, c).reconcile();
+    }
+    return listed;
+  }
+
+  get name(): string {
+    return this.rec.name;
+  }
+
+  get record(): SandboxRecord {
+    return this.rec;
+  }
+
+  get status(): SandboxStatus {
+    return this.rec.status;
+  }
+
+  get consoleLogPath(): string {
+    return this.store.file(this.name, CONSOLE_LOG);
+  }
+
+  private get controlPath(): string {
+    return join(this.ctx.paths.runtimeDir, this.rec.id, "control.sock");
+  }
+
+  async start(options: { inProcess?: boolean } = {}): Promise<void> {
+    await this.reconcile();
+    if (this.rec.status === "running" || this.rec.status === "starting") {
+      throw new SandboxError(SandboxErrorCode.ALREADY_RUNNING, `sandbox "${this.name}" is already ${this.rec.status}`);
+    }
+    const choice = await chooseBackend({ explicit: this.rec.backend, env: this.ctx.env });
+    if (choice.warning) this.ctx.onWarning?.(choice.warning);
+    const artifacts = await resolveGuestArtifacts({ image: this.rec.image, env: this.ctx.env });
+    const runtimeDir = join(this.ctx.paths.runtimeDir, this.rec.id);
+    await rm(runtimeDir, { recursive: true, force: true });
+    await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
+    const plan = buildLaunchPlan({
+      record: this.rec,
+      artifacts,
+      backend: choice.name,
+      sandboxDir: this.store.dir(this.name),
+      runtimeDir,
+      readyTimeoutMs: defaultReadyTimeoutMs(choice.probe.features.hardwareAccelerated),
+    });
+    await writeFile(this.store.file(this.name, "launch.json"), `${JSON.stringify(plan, null, 2)}\n`);
+    this.rec = await this.store.update(this.name, (r) => {
+      r.status = "starting";
+      delete r.lastExit;
+    });
+
+    if (options.inProcess) {
+      try {
+        this.runner = await MachineRunner.start(plan, choice.backend);
+      } catch (err) {
+        this.rec = await this.store.update(this.name, (r) => {
+          r.status = "crashed";
+          r.lastExit = { reason: "crashed", detail: (err as Error).message };
+        });
+        throw err;
+      }
+      this.rec = await this.store.update(this.name, (r) => {
+        r.status = "running";
+        r.hostPid = process.pid;
+        r.runningBackend = choice.name;
+        r.startedAt = new Date().toISOString();
+      });
+      void this.runner.wait().then((exit) =>
+        this.store.update(this.name, (r) => {
+          r.status = exit.reason === "crashed" ? "crashed" : "stopped";
+          r.lastExit = exit.detail ? { reason: exit.reason, detail: exit.detail } : { reason: exit.reason };
+          r.stoppedAt = new Date().toISOString();
+          delete r.hostPid;
+        }),
+      );
+      return;
+    }
+    await spawnHostProcess(this.store.dir(this.name), this.controlPath, this.store.file(this.name, "host.log"));
+    this.rec = await this.store.read(this.name);
+  }
+
+  /** Opens an RPC session with the guest agent (the caller closes it). */
+  async agent(): Promise<RpcClient> {
+    return RpcClient.connect(await this.openPort(AGENT_PORT), { timeoutMs: 10_000 });
+  }
+
+  /** Runs a command in the guest; the handle's `exit` resolves when it ends. */
+  async exec(argv: string[], options: Omit<ExecOptions, "argv"> = {}): Promise<ExecProcess> {
+    if (argv.length === 0) throw new SandboxError(SandboxErrorCode.INVALID_OPTION, "exec needs a command (argv is empty)");
+    const client = await this.agent();
+    const env = { ...this.rec.env, ...(options.env ?? {}) };
+    const cwd = options.cwd ?? this.rec.workspace;
+    const handle = client.exec({ ...options, argv, env, ...(cwd ? { cwd } : {}) });
+    void handle.exit.then(
+      () => client.close(),
+      () => client.close(),
+    );
+    return handle;
+  }
+
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.reconcile();
+    if (this.rec.status !== "running") {
+      throw new SandboxError(SandboxErrorCode.NOT_RUNNING, `sandbox "${this.name}" is not running (${this.rec.status})`);
+    }
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    if (this.runner) {
+      await this.runner.stop(timeoutMs);
+      this.runner = undefined;
+    } else {
+      await controlCall(this.controlPath, `STOP ${timeoutMs}`);
+      await waitUntil(() => !processAlive(this.rec.hostPid), timeoutMs + 5_000);
+    }
+    this.rec = await this.store.read(this.name);
+    if (this.rec.status === "running" || this.rec.status === "stopping") {
+      this.rec = await this.store.update(this.name, (r) => {
+        r.status = "stopped";
+        delete r.hostPid;
+      });
+    }
+  }
+
+  async remove(options: { force?: boolean } = {}): Promise<void> {
+    await this.reconcile();
+    if (this.rec.status === "running" || this.rec.status === "starting") {
+      if (!options.force) {
+        throw new SandboxError(SandboxErrorCode.ALREADY_RUNNING, `sandbox "${this.name}" is running`, {
+          fix: `stop it first (moat stop ${this.name}) or use moat rm --force ${this.name}`,
+        });
+      }
+      await this.kill();
+    }
+    await this.store.remove(this.name);
+    await rm(join(this.ctx.paths.runtimeDir, this.rec.id), { recursive: true, force: true });
+  }
+
+  /** Ends the VM at once. */
+  async kill(): Promise<void> {
+    if (this.runner) {
+      await this.runner.kill();
+      this.runner = undefined;
+    } else if (processAlive(this.rec.hostPid)) {
+      try {
+        await controlCall(this.controlPath, "KILL");
+      } catch {
+        process.kill(this.rec.hostPid!, "SIGKILL");
+      }
+      await waitUntil(() => !processAlive(this.rec.hostPid), 10_000);
+    }
+    this.rec = await this.store.read(this.name).catch(() => this.rec);
+  }
+
+  async hostStatus(): Promise<HostStatus> {
+    return controlCall<HostStatus>(this.controlPath, "STATUS");
+  }
+
+  private async openPort(port: number): Promise<Duplex> {
+    await this.reconcile();
+    if (this.rec.status !== "running") {
+      throw new SandboxError(SandboxErrorCode.NOT_RUNNING, `sandbox "${this.name}" is not running (${this.rec.status})`, {
+        fix: `start it with: moat start ${this.name}`,
+      });
+    }
+    if (this.runner) return this.runner.connect(port);
+    return controlConnect(this.controlPath, port);
+  }
+
+  /**
+   * Brings the record in line with reality: a "running" sandbox whose host process is gone crashed
+   * (the VMM was killed, or the machine died without the host process recording it).
+   */
+  private async reconcile(): Promise<SandboxRecord> {
+    if (this.runner) return this.rec;
+    this.rec = await this.store.read(this.name);
+    const live = this.rec.status === "running" || this.rec.status === "starting" || this.rec.status === "stopping";
+    if (live && !processAlive(this.rec.hostPid)) {
+      const consoleTail = await tail(this.consoleLogPath, 2000);
+      this.rec = await this.store.update(this.name, (r) => {
+        r.status = "crashed";
+        r.lastExit = { reason: "crashed", detail: `the VMM host process (pid ${r.hostPid ?? "?"}) is gone${consoleTail ? `; console tail:\n${consoleTail}` : ""}` };
+        r.stoppedAt = new Date().toISOString();
+        delete r.hostPid;
+      });
+    }
+    return this.rec;
+  }
+}
+
+function context(ctx: SandboxContext): Required<Pick<SandboxContext, "paths" | "env">> & SandboxContext {
+  const env = ctx.env ?? process.env;
+  return { ...ctx, env, paths: ctx.paths ?? moatPaths(env) };
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+async function tail(path: string, bytes: number): Promise<string> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  return text.slice(-bytes).trim();
+}
