@@ -72,7 +72,7 @@ function parseRule(w: Walker, node: AnyNode, action: Verdict, path: string): Net
   if (text === null) return null;
   const t = parseRuleTarget(text);
   if (!t.ok) {
-    const code = /CIDR|IP address|prefix/.test(t.message) ? "invalid-cidr" : /port/.test(t.message) ? "invalid-port" : "invalid-host-pattern";
+    const code = /^invalid CIDR/.test(t.message) ? "invalid-cidr" : / is not a port/.test(t.message) ? "invalid-port" : "invalid-host-pattern";
     w.error(code, targetNode, path, t.message, t.hint);
     return null;
   }

@@ -24,7 +24,7 @@ export function parsePolicyText(text: string, file: string, kind: OriginKind = "
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   for (const e of [...doc.errors, ...doc.warnings]) {
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
     const d = {
       code: e.code === "DUPLICATE_KEY" ? "duplicate-key" : "yaml-syntax",
       message: e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
