@@ -6,7 +6,6 @@
  */
 import { Readable, Writable } from "node:stream";
 import { RpcError } from "../errors.js";
-import { MAX_CHUNK } from "../frame/constants.js";
 import type { Connection } from "../mux/connection.js";
 import type { RpcStream } from "../mux/stream.js";
 import { pb } from "../proto.js";
@@ -62,9 +61,9 @@ function validate(options: ExecOptions): string[] {
   return list;
 }
 
-function chunks(buf: Buffer): Buffer[] {
+function chunks(buf: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off < buf.length; off += MAX_CHUNK) out.push(buf.subarray(off, off + MAX_CHUNK));
+  for (let off = 0; off < buf.length; off += size) out.push(buf.subarray(off, off + size));
   return out;
 }
 
@@ -103,7 +102,7 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
 
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      Promise.all(chunks(chunk).map((data) => stream.send({ stdinData: { data } }))).then(() => cb(), cb);
+      Promise.all(chunks(chunk, stream.maxChunk).map((data) => stream.send({ stdinData: { data } }))).then(() => cb(), cb);
     },
     final(cb) {
       stream.close().then(() => cb(), cb);

@@ -5,7 +5,6 @@
  */
 import { Readable } from "node:stream";
 import { RpcError } from "../errors.js";
-import { MAX_CHUNK } from "../frame/constants.js";
 import type { Connection } from "../mux/connection.js";
 import type { RpcStream } from "../mux/stream.js";
 import { pb, type IFileInfo, type IOpen, type StreamMessage } from "../proto.js";
@@ -67,15 +66,15 @@ function checkPath(path: string, op: string): void {
   }
 }
 
-async function* toChunks(data: Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+async function* toChunks(data: Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
   if (typeof data === "string" || data instanceof Uint8Array) {
     const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    for (let off = 0; off < buf.length; off += MAX_CHUNK) yield buf.subarray(off, off + MAX_CHUNK);
+    for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, off + size);
     return;
   }
   for await (const piece of data as AsyncIterable<Uint8Array | string>) {
     const buf = typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    for (let off = 0; off < buf.length; off += MAX_CHUNK) yield buf.subarray(off, off + MAX_CHUNK);
+    for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, off + size);
   }
 }
 
@@ -117,7 +116,7 @@ export class FilesApi {
     const replies = this.drain(stream);
     replies.catch(() => undefined);
     try {
-      for await (const chunk of toChunks(data)) await stream.send({ fileData: { data: chunk } });
+      for await (const chunk of toChunks(data, stream.maxChunk)) await stream.send({ fileData: { data: chunk } });
       await stream.close();
     } catch (err) {
       // The source failed (or the stream did): make the guest drop its temporary file.

@@ -6,7 +6,11 @@
  */
 import { RpcError, errorName, errorNumber, type RpcErrorCode } from "../errors.js";
 import { encodeClose, encodeData, encodeMessage, encodeReset, encodeWindow } from "../frame/encode.js";
+import { MAX_CHUNK } from "../frame/constants.js";
 import { pb, type IStreamMessage, type StreamMessage } from "../proto.js";
+
+/** Bytes a StreamMessage adds around a chunk: two tags and two length varints (<= 3 bytes each). */
+const CHUNK_OVERHEAD = 8;
 
 /** What a stream needs from its connection. */
 export interface StreamHost {
@@ -78,6 +82,11 @@ export class RpcStream {
   /** Bytes received and not yet read. Never exceeds the window granted to the peer. */
   get bufferedBytes(): number {
     return this.queuedBytes;
+  }
+
+  /** Largest data chunk that fits one DATA frame for this peer (<= 65536). */
+  get maxChunk(): number {
+    return Math.min(MAX_CHUNK, this.host.peerMaxPayload - CHUNK_OVERHEAD);
   }
 
   /** Credit left for sending DATA to the peer. */

@@ -9,7 +9,6 @@ import { createReadStream, promises as fsp, type Stats } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import os from "node:os";
 import { RpcError } from "../errors.js";
-import { MAX_CHUNK } from "../frame/constants.js";
 import type { RpcStream } from "../mux/stream.js";
 import { pb, type IFileInfo } from "../proto.js";
 import { signalName } from "../client/signals.js";
@@ -89,7 +88,7 @@ export function createNodeAgent(options: NodeAgentOptions = {}): CallHandlers {
           src.on("data", (data: Buffer) => {
             src.pause();
             const parts: Buffer[] = [];
-            for (let off = 0; off < data.length; off += MAX_CHUNK) parts.push(data.subarray(off, off + MAX_CHUNK));
+            for (let off = 0; off < data.length; off += stream.maxChunk) parts.push(data.subarray(off, off + stream.maxChunk));
             Promise.all(parts.map((p) => stream.send({ [key]: { data: p } }))).then(() => src.resume(), () => killGroup("SIGKILL"));
           });
           src.on("end", res);
@@ -147,7 +146,7 @@ export function createNodeAgent(options: NodeAgentOptions = {}): CallHandlers {
       await stream.send({ fileInfo: fileInfo(req.path, st) });
       const start = Number(req.offset);
       const end = Number(req.length) > 0 ? start + Number(req.length) - 1 : undefined;
-      const rs = createReadStream(path, { start, end, highWaterMark: MAX_CHUNK });
+      const rs = createReadStream(path, { start, end, highWaterMark: stream.maxChunk });
       stream.signal.addEventListener("abort", () => rs.destroy(), { once: true });
       for await (const data of rs) await stream.send({ fileData: { data: data as Buffer } });
       await stream.close();
