@@ -1,0 +1,106 @@
+import { registerBackend } from "../../src/backends/index.js";
+import { Sandbox, SandboxErrorCode, isSandboxError } from "../../src/index.js";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type HostAgent, agentHostAvailable, AGENT_HOST_BINARY, hostAgentBackend, startHostAgent } from "./host-agent.js";
+
+const available = agentHostAvailable();
+if (!available) console.warn(`skipping Sandbox API tests: ${AGENT_HOST_BINARY} is not built (make -C guest/agent)`);
+
+describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-process machine)", () => {
+  let dir: string;
+  let agent: HostAgent;
+  let env: NodeJS.ProcessEnv;
+  let unregister: () => void;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "moat-core-"));
+    agent = await startHostAgent(dir);
+    unregister = registerBackend("hostagent", () => hostAgentBackend("hostagent", agent.socketPath));
+    await writeFile(join(dir, "vmlinux"), "not a real kernel: the host-agent backend boots nothing");
+    await writeFile(join(dir, "base.erofs"), "");
+    env = {
+      ...process.env,
+      MOAT_STATE_DIR: join(dir, "state"),
+      MOAT_RUNTIME_DIR: join(dir, "run"),
+      MOAT_KERNEL: join(dir, "vmlinux"),
+      MOAT_IMAGE_DIR: dir,
+    };
+  });
+
+  afterAll(async () => {
+    unregister?.();
+    agent?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("create → exec streams output and exit code → files → stop → list → remove", async () => {
+    const sb = await Sandbox.create({ name: "dev", backend: "hostagent", inProcess: true, env, guestEnv: { GREETING: "hello" } });
+    expect(sb.status).toBe("running");
+
+    const proc = await sb.exec(["sh", "-c", 'echo "$GREETING from $0"; echo oops >&2; exit 3']);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    proc.stdout.on("data", (d: Buffer) => out.push(d));
+    proc.stderr.on("data", (d: Buffer) => err.push(d));
+    expect(await proc.exit).toEqual({ code: 3, signal: null });
+    expect(Buffer.concat(out).toString()).toBe("hello from sh\n");
+    expect(Buffer.concat(err).toString()).toBe("oops\n");
+
+    const file = join(dir, "hello.txt");
+    await sb.files.write(file, "contents\n");
+    expect((await sb.files.read(file)).toString()).toBe("contents\n");
+    expect((await sb.files.list(dir)).map((e) => e.name)).toContain("hello.txt");
+
+    const listed = await Sandbox.list({ env });
+    expect(listed.map((l) => [l.name, l.record?.status])).toEqual([["dev", "running"]]);
+
+    await sb.stop({ timeoutMs: 2_000 });
+    expect(sb.status).toBe("stopped");
+    await expect(sb.exec(["true"])).rejects.toMatchObject({ code: SandboxErrorCode.NOT_RUNNING, message: 'sandbox "dev" is not running (stopped)' });
+
+    await sb.remove();
+    expect(await Sandbox.list({ env })).toEqual([]);
+  });
+
+  test("a taken name, an unknown name and a bad name are typed errors with a fix", async () => {
+    await Sandbox.create({ name: "taken", backend: "hostagent", env, start: false });
+    const again = Sandbox.create({ name: "taken", backend: "hostagent", env, start: false });
+    await expect(again).rejects.toMatchObject({ code: SandboxErrorCode.NAME_TAKEN, fix: "pick another name, or remove it first: moat rm taken" });
+    await expect(Sandbox.get("nope", { env })).rejects.toMatchObject({ code: SandboxErrorCode.NOT_FOUND, message: 'no sandbox named "nope"' });
+    await expect(Sandbox.get("../etc", { env })).rejects.toMatchObject({ code: SandboxErrorCode.INVALID_NAME });
+    await (await Sandbox.get("taken", { env })).remove();
+  });
+
+  test("a broken state file is reported and quarantined, not deleted", async () => {
+    await Sandbox.create({ name: "broken", backend: "hostagent", env, start: false });
+    const recordPath = join(env.MOAT_STATE_DIR!, "sandboxes", "broken", "sandbox.json");
+    await writeFile(recordPath, "{ not json");
+    const err = await Sandbox.get("broken", { env }).catch((e: unknown) => e);
+    expect(isSandboxError(err, SandboxErrorCode.BROKEN_STATE)).toBe(true);
+    const files = await readdir(join(env.MOAT_STATE_DIR!, "sandboxes", "broken"));
+    const quarantined = files.find((f) => f.startsWith("sandbox.json.broken-"));
+    expect(quarantined).toBeDefined();
+    expect(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", "broken", quarantined!), "utf8")).toBe("{ not json");
+    const listed = await Sandbox.list({ env });
+    expect(listed.find((l) => l.name === "broken")?.broken).toMatch(/no sandbox.json/);
+  });
+
+  test("a running sandbox whose host process is gone shows as crashed", async () => {
+    await Sandbox.create({ name: "ghost", backend: "hostagent", env, start: false });
+    const recordPath = join(env.MOAT_STATE_DIR!, "sandboxes", "ghost", "sandbox.json");
+    const record = JSON.parse(await readFile(recordPath, "utf8"));
+    await writeFile(recordPath, JSON.stringify({ ...record, status: "running", hostPid: 2 ** 22 + 12345 }));
+    const sb = await Sandbox.get("ghost", { env });
+    expect(sb.status).toBe("crashed");
+    expect(sb.record.lastExit?.detail).toMatch(/VMM host process \(pid \d+\) is gone/);
+    await sb.remove();
+  });
+
+  test("bad options name the value", async () => {
+    await expect(Sandbox.create({ name: "x", cpus: 0, env, start: false })).rejects.toThrow("cpus must be an integer from 1 to 64 (got 0)");
+    await expect(Sandbox.create({ name: "x", memoryMiB: 64, env, start: false })).rejects.toThrow("memory must be at least 128 MiB (got 64)");
+  });
+});
