@@ -159,6 +159,9 @@ static int run_host(int argc, char **argv) {
   log_info("shutting down (host mode: stopping exec processes and exiting)");
   conn_flush_all(500);
   exec_kill_all();
+  listeners_close_all();
+  while (conn_list()) conn_close(conn_list());
+  loop_close(&agent.loop);
   if (unix_path) unlink(unix_path);
   return 0;
 }

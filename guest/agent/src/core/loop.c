@@ -51,7 +51,10 @@ int loop_init(struct loop *l, signal_fn on_signal, void *ctx) {
   return loop_watch(l, &l->signal_watch, EPOLLIN);
 }
 
+static void run_deferred(struct loop *l);
+
 void loop_close(struct loop *l) {
+  run_deferred(l);
   loop_unwatch(l, &l->signal_watch);
   close(l->signal_watch.fd);
   close(l->epfd);

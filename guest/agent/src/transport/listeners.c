@@ -19,9 +19,12 @@
 #include "../rpc/conn.h"
 
 struct listener {
+  struct listener *next;
   struct watch w;
   struct loop *loop;
 };
+
+static struct listener *listeners;
 
 static void on_accept(struct watch *w, uint32_t events) {
   (void)events;
@@ -53,6 +56,8 @@ static int start_listener(struct loop *l, int fd, const char *what) {
     return -ENOMEM;
   }
   ls->loop = l;
+  ls->next = listeners;
+  listeners = ls;
   watch_init(&ls->w, fd, on_accept, ls);
   return loop_watch(l, &ls->w, EPOLLIN);
 }
@@ -108,4 +113,14 @@ int serve_serial(struct loop *l, const char *path) {
     return -ENOMEM;
   }
   return 0;
+}
+
+void listeners_close_all(void) {
+  while (listeners) {
+    struct listener *ls = listeners;
+    listeners = ls->next;
+    loop_unwatch(ls->loop, &ls->w);
+    close(ls->w.fd);
+    free(ls);
+  }
 }

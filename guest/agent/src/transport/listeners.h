@@ -19,4 +19,7 @@ int listen_vsock(struct loop *l, uint32_t port);
 /** Serves the RPC on a character device (virtio-serial port). 0 or -errno (message logged). */
 int serve_serial(struct loop *l, const char *path);
 
+/** Stops listening (host-mode exit). Connections already accepted are not touched. */
+void listeners_close_all(void);
+
 #endif
