@@ -63,7 +63,7 @@ export function describeVerdict(verdict: CandidateVerdict): string {
 }
 
 function fallbackWarning(first: CandidateVerdict, chosen: CandidateVerdict): string {
-  const why = first.error ? first.error.message : (first.probe?.reason ?? "it is unavailable");
+  const why = first.error?.code === BackendErrorCode.NOT_INSTALLED ? "it is not installed" : (first.error?.message ?? first.probe?.reason ?? "it is unavailable");
   const speed = chosen.probe?.features.hardwareAccelerated ? "" : " — software emulation, much slower than hardware virtualization";
   return `moat: ${first.name} cannot run guests here (${why}); using ${chosen.name}${speed}. Choose with --backend or MOAT_BACKEND.`;
 }

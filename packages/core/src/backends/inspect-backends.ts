@@ -58,7 +58,7 @@ async function inspectOne(name: string, options: InspectOptions): Promise<Backen
       platformSupported: false,
       packageName: present.packageName,
       ...(present.manifest.version ? { version: present.manifest.version } : {}),
-      reason: `not installed for this platform: ${present.packageName} is for ${present.manifest.os?.join("/") ?? "?"} ${present.manifest.cpu?.join("/") ?? ""}`.trim() + `; this host is ${platform}/${arch}`,
+      reason: `not installed (this platform: ${platform}/${arch}; ${present.packageName} is for ${present.manifest.os?.join("/") ?? "?"}${present.manifest.cpu ? ` on ${present.manifest.cpu.join("/")}` : ""})`,
       fix: `on ${platform} use: ${platformCandidates(platform).join(", ") || "a third-party backend"}`,
     };
   }
@@ -81,7 +81,11 @@ async function inspectOne(name: string, options: InspectOptions): Promise<Backen
       ...base,
       installed: !missing,
       ...(present ? { packageName: present.packageName, ...(present.manifest.version ? { version: present.manifest.version } : {}) } : {}),
-      reason: missing && !base.platformSupported ? `not installed (this platform: ${platform}/${arch}; ${name} runs on ${known?.os.join("/")})` : (e.message ?? String(error)),
+      reason: !missing
+        ? (e.message ?? String(error))
+        : base.platformSupported
+          ? `not installed (looked for ${packageNamesFor(name).join(" and ")})`
+          : `not installed (this platform: ${platform}/${arch}; ${name} runs on ${known?.os.join("/")})`,
       ...(e.fix ? { fix: e.fix } : {}),
       ...(e.code ? { errorCode: e.code } : {}),
     };

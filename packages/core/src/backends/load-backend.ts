@@ -4,6 +4,7 @@
  * installed, what was looked for and the fix; a package that is present but fails to load is
  * LOAD_FAILED with the original error as `cause`, never "not installed".
  */
+import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import {
   BackendError,
@@ -127,8 +128,20 @@ async function fromPackage(name: string, found: FoundPackage, options: BackendSe
   const origin = `package ${found.packageName}@${found.manifest.version ?? "?"} (${found.dir})`;
   const fix = `reinstall ${found.packageName} (pnpm install), or report the error to its maintainers; meanwhile pick another backend with MOAT_BACKEND`;
   let module: Partial<BackendModule> & { default?: Partial<BackendModule> };
+  let entry: string;
   try {
-    module = (await import(pathToFileURL(packageEntry(found, options.conditions)).href)) as typeof module;
+    entry = packageEntry(found, options.conditions);
+  } catch (error) {
+    throw loadFailed(name, origin, error, fix);
+  }
+  if (!existsSync(entry)) {
+    throw new BackendError(BackendErrorCode.LOAD_FAILED, `backend "${name}": ${origin} is installed but its entry file ${entry} is missing (not built?)`, {
+      backend: name,
+      fix: `build it (in a moat checkout: pnpm turbo run build --filter=${found.packageName}), or reinstall ${found.packageName}`,
+    });
+  }
+  try {
+    module = (await import(pathToFileURL(entry).href)) as typeof module;
   } catch (error) {
     throw loadFailed(name, origin, error, fix);
   }
