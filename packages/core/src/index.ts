@@ -8,3 +8,4 @@ export { SandboxError, SandboxErrorCode, isSandboxError } from "./errors/sandbox
 export type { SandboxRecord, SandboxStatus } from "./state/sandbox-record.js";
 export { moatPaths, type MoatPaths } from "./state/paths.js";
 export { resolveGuestArtifacts, findRepoRoot, type GuestArtifacts } from "./artifacts/guest-artifacts.js";
+export { copyWorkspaceIn, copyWorkspaceOut } from "./workspace/workspace-sync.js";

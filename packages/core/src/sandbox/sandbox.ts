@@ -125,6 +125,12 @@ export class Sandbox {
     return listed;
   }
 
+  /** Removes a sandbox whose metadata is broken (quarantined files and disks go too). */
+  static async removeBroken(name: string, ctx: SandboxContext = {}): Promise<void> {
+    const c = context(ctx);
+    await new SandboxStore(c.paths.sandboxesDir).remove(name);
+  }
+
   get name(): string {
     return this.rec.name;
   }

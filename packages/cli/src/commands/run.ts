@@ -1,0 +1,75 @@
+/**
+ * `moat run [options] [-- CMD...]`: create a sandbox, make the current directory available at the
+ * same path in the guest, run CMD (or an interactive shell with a tty), bring changed files back,
+ * and exit with the command's status. --rm removes the sandbox afterwards; otherwise it is stopped
+ * and kept (moat start NAME brings it back).
+ */
+import { Command, Option } from "commander";
+import { Sandbox, copyWorkspaceIn, copyWorkspaceOut } from "@moat/core";
+import type { CliContext } from "../context.js";
+import { attach } from "../sandbox/exec-io.js";
+import { collectEnv, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
+
+interface RunOptions {
+  name?: string;
+  image?: string;
+  backend?: string;
+  cpus?: number;
+  memory?: number;
+  rm?: boolean;
+  env?: Record<string, string>;
+  workspace: string | false;
+  tty?: boolean;
+  interactive?: boolean;
+}
+
+export function runCommand(context: CliContext): Command {
+  return new Command("run")
+    .description("run a command (default: an interactive shell) in a new sandbox")
+    .argument("[command...]", "command and arguments, after --")
+    .option("--name <name>", "name the sandbox (default: a generated one)")
+    .option("--image <flavour>", "guest image flavour", "base")
+    .option("--backend <name>", "hypervisor backend (kvm, qemu, ...; default: the best available)")
+    .option("--cpus <n>", "virtual CPUs", positiveInteger("--cpus"))
+    .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G", memoryMiB)
+    .option("--rm", "remove the sandbox when the command ends")
+    .option("-e, --env <KEY=VALUE>", "set a guest environment variable (repeatable)", collectEnv)
+    .option("-w, --workspace <dir>", "host directory shown at the same path in the guest (default: the current directory)")
+    .option("--no-workspace", "do not copy a workspace in")
+    .option("-i, --interactive", "forward stdin even when it is a terminal")
+    .addOption(new Option("-t, --tty", "allocate a terminal (default: when stdin is one and no command is given)"))
+    .addHelpText("after", "\nExamples:\n  moat run --rm -- uname -a\n  moat run --name dev -e FOO=bar -- make test\n\nExit status: the command's (128+N when it dies of signal N).")
+    .action(async (command: string[], options: RunOptions) => {
+      const ctx = sandboxContext(context);
+      const workspaceDir = options.workspace === false ? undefined : (options.workspace ?? context.env.INIT_CWD ?? process.cwd());
+      const argv = command.length > 0 ? command : ["/bin/bash", "-l"];
+      const tty = options.tty ?? (command.length === 0 && Boolean(process.stdin.isTTY));
+      const sandbox = await Sandbox.create({
+        ...ctx,
+        ...(options.name ? { name: options.name } : {}),
+        ...(options.image ? { image: options.image } : {}),
+        ...(options.backend ? { backend: options.backend } : {}),
+        ...(options.cpus ? { cpus: options.cpus } : {}),
+        ...(options.memory ? { memoryMiB: options.memory } : {}),
+        ...(workspaceDir ? { workspace: workspaceDir } : {}),
+        guestEnv: options.env ?? {},
+        ephemeral: Boolean(options.rm),
+      });
+      let status = 1;
+      try {
+        if (workspaceDir) await copyWorkspaceIn(sandbox, workspaceDir);
+        const stdin = tty || Boolean(options.interactive) || !process.stdin.isTTY;
+        const proc = await sandbox.exec(argv, {
+          tty,
+          ...(tty ? { rows: process.stdout.rows ?? 24, cols: process.stdout.columns ?? 80 } : {}),
+          stdin,
+        });
+        status = await attach(proc, { tty, stdin });
+        if (workspaceDir) await copyWorkspaceOut(sandbox, workspaceDir);
+      } finally {
+        if (options.rm) await sandbox.remove({ force: true });
+        else await sandbox.stop().catch(() => sandbox.kill());
+      }
+      process.exitCode = status;
+    });
+}

@@ -1,0 +1,16 @@
+/** `moat stop NAME`: power a sandbox off through its agent (force after --timeout). */
+import { Command } from "commander";
+import { Sandbox } from "@moat/core";
+import type { CliContext } from "../context.js";
+import { positiveInteger, sandboxContext } from "../sandbox/options.js";
+
+export function stopCommand(context: CliContext): Command {
+  return new Command("stop")
+    .description("stop a running sandbox (its state is kept)")
+    .argument("<name>", "sandbox name")
+    .option("--timeout <seconds>", "force it off after this many seconds", positiveInteger("--timeout"), 15)
+    .action(async (name: string, options: { timeout: number }) => {
+      const sandbox = await Sandbox.get(name, sandboxContext(context));
+      await sandbox.stop({ timeoutMs: options.timeout * 1000 });
+    });
+}

@@ -1,0 +1,43 @@
+/** Parsing and checking the options sandbox commands share (-e K=V, --cpus, --memory). */
+import { InvalidArgumentError } from "commander";
+import { SandboxError, SandboxErrorCode, type SandboxContext } from "@moat/core";
+import type { CliContext } from "../context.js";
+
+/** commander collector for repeatable `-e KEY=VALUE`. */
+export function collectEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.slice(0, eq))) {
+    throw new InvalidArgumentError(`invalid -e ${JSON.stringify(value)}: write KEY=VALUE, KEY made of letters, digits and _`);
+  }
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+export function positiveInteger(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive integer (got ${JSON.stringify(value)})`);
+    return n;
+  };
+}
+
+/** "2G", "512M", "1024" (MiB) → MiB. */
+export function memoryMiB(value: string): number {
+  const m = /^(\d+)([MmGg]?)(i?[Bb])?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`memory ${JSON.stringify(value)} is not a size: write e.g. 1024, 512M or 2G`);
+  const n = Number(m[1]);
+  return m[2]?.toLowerCase() === "g" ? n * 1024 : n;
+}
+
+export function sandboxContext(context: CliContext): SandboxContext {
+  return {
+    env: context.env as NodeJS.ProcessEnv,
+    onWarning: (message) => context.stderr(`${message}\n`),
+  };
+}
+
+export function requireCommand(argv: string[], usage: string): string[] {
+  if (argv.length === 0) {
+    throw new SandboxError(SandboxErrorCode.INVALID_OPTION, "no command given", { fix: `write the command after --, e.g. ${usage}` });
+  }
+  return argv;
+}
