@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== T0/T1: unit, device and package tests (turbo)"
 pnpm turbo run typecheck lint test --output-logs=new-only
+echo "== fuzz: @moat/rpc C frame decoder (libFuzzer + ASan/UBSan, ${MOAT_RPC_FUZZ_SECONDS:-45} s)"
+make -s -C packages/rpc/c fuzz-run FUZZ_SECONDS="${MOAT_RPC_FUZZ_SECONDS:-45}" 2>&1 | tail -n 4
