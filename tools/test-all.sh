@@ -6,4 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== T0/T1: unit, device and package tests (turbo)"
 pnpm turbo run typecheck lint test --output-logs=new-only
 echo "== fuzz: @moat/rpc C frame decoder (libFuzzer + ASan/UBSan, ${MOAT_RPC_FUZZ_SECONDS:-45} s)"
-make -s -C packages/rpc/c fuzz-run FUZZ_SECONDS="${MOAT_RPC_FUZZ_SECONDS:-45}" 2>&1 | tail -n 4
+rpc_fuzz_log=$(mktemp)
+if make -s -C packages/rpc/c fuzz-run FUZZ_SECONDS="${MOAT_RPC_FUZZ_SECONDS:-45}" >"$rpc_fuzz_log" 2>&1; then
+  grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$rpc_fuzz_log" || tail -n 4 "$rpc_fuzz_log"
+else
+  tail -n 80 "$rpc_fuzz_log"; echo "rpc fuzzer failed (crash input saved under packages/rpc/c/build/fuzz or the cwd)"; exit 1
+fi
