@@ -15,6 +15,7 @@ import {
   type NetworkDefaults,
   type NetworkRequest,
   type NetworkRuleSpec,
+  type PortRange,
 } from "./property-support.js";
 
 const origin = { kind: "file" as const, file: "prop.yaml" };
@@ -102,9 +103,9 @@ function matchingDenyArb(req: NetworkRequest): fc.Arbitrary<NetworkRuleSpec> {
   if (req.ip) targets.push(fc.nat().map((p) => ({ cidr: cidrOf(req.ip!, p) })));
   return fc.record({
     target: fc.oneof(...targets),
-    ports: fc.constantFrom(null, [{ from: req.port, to: req.port }], [{ from: 1, to: 65535 }]),
-    methods: req.method ? fc.constantFrom(null, [req.method]) : fc.constant(null),
-    paths: req.path ? fc.constantFrom(null, ["/**"], [req.path]) : fc.constant(null),
+    ports: fc.constantFrom<PortRange[] | null>(null, [{ from: req.port, to: req.port }], [{ from: 1, to: 65535 }]),
+    methods: req.method ? fc.constantFrom<string[] | null>(null, [req.method]) : fc.constant(null),
+    paths: req.path ? fc.constantFrom<string[] | null>(null, ["/**"], [req.path]) : fc.constant(null),
   }).map(({ target, ports, methods, paths }) => ({ action: "deny" as const, ...target, ports, methods, paths, origin, path: "added-deny" }));
 }
 

@@ -1,5 +1,5 @@
 /** Re-exports for the property tests, plus the CIDR masking helper they use to build rules. */
-export { finishRule, IndexedMatcher, LinearMatcher, normalizeHost, parseIp, type NetworkDefaults, type NetworkRequest, type NetworkRuleSpec } from "@moat/policy";
+export { finishRule, IndexedMatcher, LinearMatcher, normalizeHost, parseIp, type NetworkDefaults, type NetworkRequest, type NetworkRuleSpec, type PortRange } from "@moat/policy";
 import { maskWords } from "../src/network/ip.js";
 
 export function maskWordsForTest(words: readonly number[], prefix: number): number[] {

@@ -37,7 +37,7 @@ export interface MountContext {
   homeDir: string;
   /** Relative host paths resolve against this (the project root). */
   baseDir: string;
-  /** Stop the link scan of one mount after this many entries (default 50,000). */
+  /** Stop the link scan of one mount after this many entries (default 20,000). */
   scanLimit?: number;
 }
 
@@ -108,8 +108,11 @@ export function compileMounts(policy: EffectivePolicy, ctx: MountContext, bag: D
     if (broad) {
       const allow = policy.files.allowBroad.value;
       const msg = `mount of ${root} ${m.mode === "rw" ? "read-write " : ""}exposes ${root === "/" ? "the whole host" : "the home directory"}`;
-      if (m.mode === "rw" && !allow) bag.error("broad-mount", msg, at, "mount the project folder instead, or pass --allow-broad (files.allowBroad: true) if you really mean it");
-      else bag.warning("broad-mount", msg, at, "prefer mounting just the project folder");
+      if (m.mode === "rw" && !allow) {
+        bag.error("broad-mount", msg, at, "mount the project folder instead, or pass --allow-broad (files.allowBroad: true) if you really mean it");
+        continue;
+      }
+      bag.warning("broad-mount", msg, at, "prefer mounting just the project folder");
       for (const a of areas) if (inside(a, root) && a !== root) extraDeny.push(relative(root, a).split(sep).join("/"));
     }
     const deny = [...globalDeny, ...m.deny.map((g) => g.glob), ...extraDeny.flatMap((r) => [r, `${r}/**`])];
@@ -133,7 +136,7 @@ export function compileMounts(policy: EffectivePolicy, ctx: MountContext, bag: D
 /** Scans one mount tree (bounded) for symlinks leaving the root and multiply-linked files. */
 function scanLinks(entry: MountEntry, spec: { origin: Origin; path: string }, rule: LinkRule, ctx: MountContext, bag: DiagnosticBag): void {
   const { fs } = ctx;
-  const limit = ctx.scanLimit ?? 50_000;
+  const limit = ctx.scanLimit ?? 20_000;
   const at = where(spec.origin, spec.path);
   const queue: string[] = [""];
   const hardlinked: string[] = [];

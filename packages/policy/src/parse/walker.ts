@@ -60,6 +60,7 @@ export class Walker {
   }
 
   private wrongType(node: AnyNode, path: string, expected: string, hint?: string): void {
+    if (isScalar(node) && node.value === null && node.source === "~") hint = 'a bare ~ means null in YAML; quote it: "~"';
     this.error("wrong-type", node, path, `${path} must be ${expected}, not ${describeNode(node)}`, hint);
   }
 
