@@ -133,7 +133,7 @@ static void send_error(struct conn *c, moat_rpc_v1_ErrorCode code, uint32_t type
   log_warn("rpc: %s%s", message, fatal ? " (closing the connection)" : "");
   moat_rpc_v1_ConnError e = {code, message, type, id, fatal};
   send_frame(c, 0, MOAT_RPC_ERROR, 0, moat_rpc_v1_ConnError_fields, &e);
-  if (fatal) {
+  if (fatal && !c->closed) {
     c->closing = true;
     if (bytebuf_len(&c->out) == 0) conn_fail(c, message);
     else conn_update_watch(c);
@@ -456,6 +456,7 @@ static void handle_frame(struct conn *c, const struct moat_rpc_frame *f) {
 static void serial_wait_for_host(struct conn *c);
 
 static void conn_fail(struct conn *c, const char *why) {
+  if (c->closed) return;
   log_debug("rpc connection ends: %s", why);
   if (c->kind == CONN_SERIAL) {
     session_reset(c);
@@ -553,6 +554,8 @@ static void conn_free_mem(void *p) {
 }
 
 void conn_close(struct conn *c) {
+  if (c->closed) return;
+  c->closed = true;
   session_reset(c);
   timer_cancel(&c->reconnect);
   loop_unwatch(conn_loop, &c->w);

@@ -59,7 +59,7 @@ struct conn {
   struct moat_rpc_decoder dec;
   uint8_t *dec_buf;
   struct bytebuf out;
-  bool hello_done, closing, input_paused;
+  bool hello_done, closing, input_paused, closed;
   uint32_t peer_max_payload, peer_window, highest_peer_id;
   struct stream *buckets[256];
   struct stream *streams;
