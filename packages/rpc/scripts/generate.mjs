@@ -2,8 +2,8 @@
 /**
  * Generates the static protobufjs code for proto/moat/rpc/v1/*.proto into generated/:
  * moat.js (pbjs -t static-module, ES module) and moat.d.ts (pbts). Skips the work when the output
- * is newer than every .proto file. Writes into a temp dir and renames, so a failed run leaves the
- * previous output (or none) and never a half-written file.
+ * is newer than every .proto file. Writes into a temp dir and renames each file into place, so a
+ * failed run leaves the previous output (or none) and never a half-written file.
  *
  * Usage: node scripts/generate.mjs [--force]
  */
@@ -47,8 +47,12 @@ export function generate({ force = false } = {}) {
     if (!src.includes('from "protobufjs/minimal.js"')) throw new Error("generate: pbjs output changed shape (no protobufjs/minimal import)");
     writeFileSync(js, src);
     execFileSync(process.execPath, [pbts, "-o", join(tmp, "moat.d.ts"), js], { stdio: ["ignore", "inherit", "inherit"] });
-    rmSync(outDir, { recursive: true, force: true });
-    renameSync(tmp, outDir);
+    // Per-file renames are atomic and overwrite: concurrent runs (turbo runs build, typecheck and
+    // lint side by side) and readers never see a missing or half-written file.
+    mkdirSync(outDir, { recursive: true });
+    renameSync(join(tmp, "moat.js"), join(outDir, "moat.js"));
+    renameSync(join(tmp, "moat.d.ts"), join(outDir, "moat.d.ts"));
+    rmSync(tmp, { recursive: true, force: true });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`generating protobuf code from ${protoDir} failed: ${err.message}`, { cause: err });

@@ -9,7 +9,6 @@ import { createReadStream, promises as fsp, type Stats } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import os from "node:os";
 import { RpcError } from "../errors.js";
-import type { RpcStream } from "../mux/stream.js";
 import { pb, type IFileInfo } from "../proto.js";
 import { signalName } from "../client/signals.js";
 import type { CallHandlers } from "./serve.js";
