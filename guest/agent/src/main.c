@@ -84,14 +84,20 @@ static _Noreturn void run_pid1(void) {
   system_identity(&agent.params);
   int rc = loop_init(&agent.loop, on_signal, NULL);
   if (rc < 0 || timers_init(&agent.loop) < 0) {
-    log_error("event loop: %s", strerror(rc < 0 ? -rc : errno));
-    system_shutdown(&agent.params);
+    printf("MOAT_AGENT_FATAL: event loop: %s\n", strerror(rc < 0 ? -rc : errno));
+    fflush(stdout);
+    system_shutdown(&agent.params, 0);
   }
   int transports = 0;
   if (listen_vsock(&agent.loop, agent.params.vsock_port) == 0) transports++;
   if (access(MOAT_SERIAL_PORT, F_OK) == 0 && serve_serial(&agent.loop, MOAT_SERIAL_PORT) == 0) transports++;
   if (transports == 0) {
-    log_error("no RPC transport: neither vsock port %u nor %s could be served", agent.params.vsock_port, MOAT_SERIAL_PORT);
+    /* guest/README.md §5: a reason on the console, then power off (nobody could reach us). */
+    printf("MOAT_AGENT_FATAL: no RPC transport: neither vsock port %u nor %s could be served "
+           "(the kernel needs CONFIG_VIRTIO_VSOCKETS, the VM a vsock or a virtio-serial port named moat.rpc)\n",
+           agent.params.vsock_port, MOAT_SERIAL_PORT);
+    fflush(stdout);
+    system_shutdown(&agent.params, 0);
   } else {
     /* The marker the host waits for: a line of its own on the console. */
     printf("%s\n", READY_MARKER);
@@ -99,14 +105,14 @@ static _Noreturn void run_pid1(void) {
   }
   if (agent.params.poweroff) {
     log_info("moat.poweroff=1: powering off right after ready");
-    system_shutdown(&agent.params);
+    system_shutdown(&agent.params, 0);
   }
   for (;;) {
     loop_run_once(&agent.loop, -1);
     if (agent.shutdown_requested) {
       conn_flush_all(500);
       if (agent.shutdown_reboot) agent.params.shutdown = SHUTDOWN_REBOOT;
-      system_shutdown(&agent.params);
+      system_shutdown(&agent.params, agent.shutdown_grace_ms);
     }
   }
 }

@@ -49,7 +49,7 @@ describe.each(agentBinaries())("exec ($name build)", ({ path }) => {
   });
 
   it("runs echo and reports exit codes", async () => {
-    const r = await client.run(["echo", "hello", "world"], { stdin: false });
+    const r = await client.run(["echo", "hello", "world"], {});
     expect(r).toMatchObject({ code: 0, signal: null });
     expect(r.stdout.toString()).toBe("hello world\n");
     expect((await client.run(["sh", "-c", "echo oops >&2; exit 3"])).code).toBe(3);
@@ -81,7 +81,7 @@ describe.each(agentBinaries())("exec ($name build)", ({ path }) => {
   });
 
   it("gives /dev/null as stdin when stdin is not open", async () => {
-    const r = await client.run(["sh", "-c", "cat; readlink /proc/self/fd/0"], { stdin: false });
+    const r = await client.run(["sh", "-c", "cat; readlink /proc/self/fd/0"], {});
     expect(r.stdout.toString()).toBe("/dev/null\n");
   });
 
@@ -144,7 +144,7 @@ describe.each(agentBinaries())("exec ($name build)", ({ path }) => {
   });
 
   it("runs on a pseudo-terminal with the requested size and resizes it", async () => {
-    const r = await client.run(["sh", "-c", "tty; stty size"], { tty: true, rows: 33, cols: 111, stdin: false });
+    const r = await client.run(["sh", "-c", "tty; stty size"], { tty: true, rows: 33, cols: 111 });
     expect(r.code).toBe(0);
     const lines = r.stdout.toString().split(/\r?\n/);
     expect(lines[0]).toMatch(/^\/dev\/pts\/\d+$/);
@@ -187,7 +187,7 @@ describe.each(agentBinaries())("exec ($name build)", ({ path }) => {
   });
 
   it("reports exit even when a background process keeps stdout open", async () => {
-    const r = await client.run(["sh", "-c", "sleep 3 & echo started"], { stdin: false, timeoutMs: 2500 });
+    const r = await client.run(["sh", "-c", "sleep 3 & echo started"], { timeoutMs: 2500 });
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe("started\n");
   });
@@ -212,7 +212,7 @@ describe.each(agentBinaries())("exec ($name build)", ({ path }) => {
 
   it("runs 32 execs concurrently with their outputs kept apart", async () => {
     const runs = Array.from({ length: 32 }, (_, i) =>
-      client.run(["sh", "-c", `head -c ${20000 + i} /dev/zero | tr '\\0' '${String.fromCharCode(97 + (i % 26))}'; exit ${i % 7}`], { stdin: false }),
+      client.run(["sh", "-c", `head -c ${20000 + i} /dev/zero | tr '\\0' '${String.fromCharCode(97 + (i % 26))}'; exit ${i % 7}`], {}),
     );
     const results = await Promise.all(runs);
     results.forEach((r, i) => {

@@ -96,18 +96,22 @@ static void unmount_all(void) {
     log_debug("remount / read-only: %s", strerror(errno));
 }
 
-_Noreturn void system_shutdown(const struct boot_params *p) {
+_Noreturn void system_shutdown(const struct boot_params *p, unsigned grace_ms) {
   log_info("shutting down");
   int mode = p->shutdown;
   if (mode == SHUTDOWN_AUTO)
     mode = access("/sys/firmware/acpi", F_OK) == 0 ? SHUTDOWN_POWEROFF : SHUTDOWN_REBOOT;
   kill(-1, SIGTERM);
-  reap_all(2000);
+  reap_all((int)grace_ms);
   kill(-1, SIGKILL);
   reap_all(1000);
   sync();
   unmount_all();
   sync();
+  /* The console marker of guest/README.md §5: a clean, requested stop (not a panic). */
+  static const char marker[] = "MOAT_AGENT_POWEROFF\n";
+  ssize_t ignored = write(STDOUT_FILENO, marker, sizeof marker - 1);
+  (void)ignored;
   reboot(mode == SHUTDOWN_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
   log_error("reboot(2): %s; halting", strerror(errno));
   reboot(RB_HALT_SYSTEM);
