@@ -19,10 +19,18 @@
 
 namespace moat::hv {
 
-/** Thrown by hypervisor calls; `what()` names the operation and the OS error. */
+/**
+ * Thrown by hypervisor calls; `what()` names the operation and the OS error. `code()` classifies
+ * set-up failures for probes: "NO_DEVICE", "PERMISSION", "API_VERSION", or "HV_ERROR".
+ */
 class HvError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit HvError(const std::string& message, std::string code = "HV_ERROR")
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
 };
 
 class Vcpu {

@@ -212,14 +212,6 @@ Machine::~Machine() {
   for (auto& t : vcpu_threads_)
     if (t.joinable()) t.join();
   if (event_thread_.joinable()) event_thread_.join();
-  // Never started: report the end here so every machine reports exactly one exit.
-  std::unique_lock lock(state_mutex_);
-  if (!exited_delivered_) {
-    exited_delivered_ = true;
-    MachineExit exit = exit_;
-    lock.unlock();
-    if (events_.exited) events_.exited(exit);
-  }
   if (console_fd_ >= 0) ::close(console_fd_);
 }
 

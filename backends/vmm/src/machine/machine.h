@@ -51,7 +51,7 @@ struct MachineExit {
 struct MachineEvents {
   /** Serial output (vCPU threads), only when config.console_events. */
   std::function<void(std::span<const uint8_t>)> console;
-  /** Called exactly once when the machine has ended (event thread, or the destroying thread). */
+  /** Called exactly once, on the event thread, when a started machine has ended. */
   std::function<void(const MachineExit&)> exited;
 };
 

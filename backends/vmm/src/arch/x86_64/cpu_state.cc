@@ -44,7 +44,10 @@ uint64_t descriptor(const hv::Segment& s) {
 constexpr uint8_t kCodeType = 0xb;  // execute/read, accessed
 constexpr uint8_t kDataType = 0x3;  // read/write, accessed
 constexpr uint8_t kTss64BusyType = 0xb;
-constexpr uint32_t kTssLimit = 0x67;
+// 104-byte TSS + an I/O permission bitmap of 65536 bits (all zero: every port allowed at CPL3)
+// + the terminating 0xff byte.
+constexpr uint32_t kIoBitmapOffset = 0x68;
+constexpr uint32_t kTssLimit = kIoBitmapOffset + 8192;
 
 hv::Segment code32() { return segment(kCode32Selector, kCodeType, 0, false, true); }
 hv::Segment code64() { return segment(kCode64Selector, kCodeType, 0, true, false); }
@@ -80,9 +83,11 @@ bool write_gdt(const vmm::GuestMemory& mem) {
       descriptor(tss()),
       (kTssAddr >> 32) & 0xffffffffULL,  // high half of the 16-byte 64-bit TSS descriptor
   };
-  uint8_t tss_bytes[kTssLimit + 1] = {};
-  tss_bytes[0x66] = kTssLimit + 1;  // I/O map base beyond the limit: no I/O bitmap
-  return mem.write_obj(kGdtAddr, table) && mem.write_obj(kTssAddr, tss_bytes);
+  std::vector<uint8_t> tss_bytes(kTssLimit + 1, 0);
+  tss_bytes[0x66] = kIoBitmapOffset & 0xff;
+  tss_bytes[0x67] = kIoBitmapOffset >> 8;
+  tss_bytes[kTssLimit] = 0xff;
+  return mem.write_obj(kGdtAddr, table) && mem.write(kTssAddr, tss_bytes);
 }
 
 bool write_identity_page_tables(const vmm::GuestMemory& mem, bool user) {

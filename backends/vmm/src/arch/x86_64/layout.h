@@ -2,7 +2,7 @@
  * The x86_64 guest-physical memory layout moat uses: where RAM, the MMIO window and the boot
  * structures live. One place so the boot code, the machine and the docs agree.
  *
- *   0x0000_0500  GDT                          0x0000_6000  PVH hvm_start_info (+ modules, memmap)
+ *   0x0000_0500  GDT   0x1000 TSS + I/O bitmap 0x0000_6000  PVH hvm_start_info (+ modules, memmap)
  *   0x0000_7000  bzImage boot_params          0x0000_9000  page tables (PML4, PDPT, 4 PDs: 4 GiB)
  *   0x0002_0000  kernel command line          0x0009_fc00  MP table (EBDA) .. 0x000a_0000
  *   0x000f_0000  MP configuration table (BIOS area, reserved)

@@ -38,8 +38,6 @@ struct VsockConfig {
   uint32_t buf_alloc = 256 * 1024;         ///< receive buffer advertised to the guest per stream
 };
 
-class VsockConnection;
-
 class VirtioVsock : public VirtioDevice {
  public:
   static constexpr uint16_t kRxQueue = 0, kTxQueue = 1, kEventQueue = 2;
@@ -70,10 +68,9 @@ class VirtioVsock : public VirtioDevice {
   void process_rx();
 
  private:
-  friend class VsockConnection;
   VirtioVsock(VsockConfig config, EventLoop& loop, int listen_fd);
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared: event callbacks hold weak references
   VsockConfig config_;
   EventLoop& loop_;
 };
