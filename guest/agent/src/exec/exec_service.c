@@ -46,7 +46,7 @@ struct exec_stream {
   struct stream base;
   struct exec_stream *live_next;
   pid_t pid;
-  bool live, reaped, tty, exit_sent, signal_after_exit, stdin_eof;
+  bool live, reaped, tty, exit_sent, signal_after_exit, stdin_eof, stdin_closed;
   int status, late_signal;
   struct watch in_w, out_w, err_w;
   struct stdin_chunk *q_head, *q_tail;
@@ -227,7 +227,8 @@ void exec_kill_all(void) {
 /* ---- input ---- */
 
 static void close_stdin(struct exec_stream *e) {
-  if (e->in_w.fd < 0) return;
+  if (e->in_w.fd < 0 || e->stdin_closed) return;
+  e->stdin_closed = true;
   if (e->tty) {
     /* The pty master stays open (it is also the output); end-of-file is the terminal's EOF
      * character at the start of a line. */

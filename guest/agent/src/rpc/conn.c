@@ -159,6 +159,7 @@ int stream_send(struct stream *s, const moat_rpc_v1_StreamMessage *msg, bool fin
                       moat_rpc_v1_StreamMessage_fields, msg);
   if (rc == 0 && fin && !s->finished) {
     s->local_closed = true;
+    timer_cancel(&s->deadline); /* the work is done; only the host's half-close is missing */
     maybe_finish(s);
   }
   return rc;
@@ -167,6 +168,7 @@ int stream_send(struct stream *s, const moat_rpc_v1_StreamMessage *msg, bool fin
 void stream_close(struct stream *s) {
   if (s->finished || s->local_closed) return;
   s->local_closed = true;
+  timer_cancel(&s->deadline);
   send_frame(s->conn, s->id, MOAT_RPC_CLOSE, 0, NULL, NULL);
   maybe_finish(s);
 }
