@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * Builds the addon with node-gyp against the headers of the Node that runs this script (no
+ * download: `--nodedir` points at the local install when it ships include/node, as Debian's and
+ * the official tarballs do). Output: build/Release/moat_kvm.node. Two parallel jobs at most;
+ * incremental (`node-gyp build`) once configured.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+if (process.platform !== "linux" || process.arch !== "x64") {
+  console.log(`backend-kvm: skipping the native build on ${process.platform}/${process.arch} (linux/x64 only)`);
+  process.exit(0);
+}
+const require = createRequire(import.meta.url);
+const gyp = join(dirname(require.resolve("node-gyp/package.json")), "bin", "node-gyp.js");
+const configured = existsSync(join(here, "build", "Makefile"));
+const args = [gyp, configured ? "build" : "rebuild", "-j", "2"];
+const localPrefix = resolve(dirname(process.execPath), "..");
+if (!process.env.npm_config_nodedir && existsSync(join(localPrefix, "include", "node", "node.h"))) {
+  args.push(`--nodedir=${localPrefix}`);
+}
+const r = spawnSync(process.execPath, args, { cwd: here, stdio: "inherit" });
+if (r.status !== 0) {
+  console.error("backend-kvm: node-gyp failed; it needs python3, make and g++ (Debian: build-essential python3)");
+  process.exit(r.status ?? 1);
+}
