@@ -45,7 +45,7 @@ image_dir_for() { echo "$cache/images/$( { echo "rootfs=$rootfs_hash agent=$(sha
 
 if [ "$mode" = check ]; then
   [ -f "$agent" ] || exit 1
-  if [ -z "${MOAT_AGENT_BINARY:-}" ] && [ -f "$agent_makefile" ]; then make -q -C "$repo/guest/agent" >/dev/null 2>&1 || exit 1; fi
+  if [ -z "${MOAT_AGENT_BINARY:-}" ] && [ -f "$agent_makefile" ]; then make -q -C "$repo/guest/agent" build/moat-agent >/dev/null 2>&1 || exit 1; fi
   [ -f "$(image_dir_for)/manifest.json" ] && exit 0 || exit 1
 fi
 
@@ -66,8 +66,8 @@ fi
 # the agent
 if [ -z "${MOAT_AGENT_BINARY:-}" ]; then
   [ -f "$agent_makefile" ] || die "the guest agent is missing: $agent_makefile does not exist, so there is no /sbin/moat-agent to install (the agent helper's guest/agent must build guest/agent/build/moat-agent), or set MOAT_AGENT_BINARY=/path/to/moat-agent"
-  say "agent: make -C guest/agent"
-  make -C "$repo/guest/agent" >&2 || die "building the agent failed: make -C guest/agent (output above)"
+  say "agent: make -C guest/agent build/moat-agent"
+  make -C "$repo/guest/agent" build/moat-agent >&2 || die "building the agent failed: make -C guest/agent build/moat-agent (output above)"
 fi
 [ -f "$agent" ] || die "agent binary not found: $agent (make -C guest/agent should produce it; or set MOAT_AGENT_BINARY)"
 if readelf -lW "$agent" 2>/dev/null | grep -q 'Requesting program interpreter'; then

@@ -26,12 +26,13 @@ trap 'umount -R "$tmp/root/proc" "$tmp/root/sys" 2>/dev/null || true; rm -rf "$t
 
 say "debootstrap --variant=minbase $suite from $mirror (+ $include); this takes a few minutes"
 log="$tmp/debootstrap.log"
-if ! debootstrap --variant=minbase --components=main --include="$include" "$suite" "$tmp/root" "$mirror" >"$log" 2>&1; then
+# Progress: every 25th step of debootstrap's own "I: ..." lines; the whole log is kept for errors.
+if ! debootstrap --variant=minbase --components=main --include="$include" "$suite" "$tmp/root" "$mirror" 2>&1 \
+     | tee "$log" | awk '/^I: /{ if (++n % 25 == 0) { print "[image]   debootstrap step " n ": " substr($0, 4); fflush() } }' >&2; then
   tail -n 30 "$log" >&2
   [ -f "$tmp/root/debootstrap/debootstrap.log" ] && tail -n 20 "$tmp/root/debootstrap/debootstrap.log" >&2
   die "debootstrap failed (log tail above)"
 fi
-grep -E '^I: (Retrieving|Validating|Installing|Configuring) ' "$log" | awk '{print $2}' | uniq -c | sed 's/^/[image]   /' >&2 || true
 
 # Record what was installed, then drop what a read-only image does not need.
 chroot "$tmp/root" dpkg-query -W -f '${Package}=${Version}\n' | LC_ALL=C sort > "$tmp/packages.txt"
