@@ -14,6 +14,7 @@ die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 APT_PACKAGES=(
   build-essential python3            # node-gyp for the native backends
   clang llvm libclang-rt-14-dev      # libFuzzer + sanitizers for the VMM's guest-input parsers
+  cmake doctest-dev                  # backends/vmm: device-model build and its T0 unit tests (ctest)
   flex bison bc libelf-dev libssl-dev cpio xz-utils zstd   # guest kernel build (linux-source)
   musl-tools nanopb protobuf-compiler python3-protobuf     # static C guest agent and its RPC code
   libnanopb-dev                      # packages/rpc/c: nanopb runtime (pb_*.h, libprotobuf-nanopb.a)

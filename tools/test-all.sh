@@ -12,3 +12,5 @@ if make -s -C packages/rpc/c fuzz-run FUZZ_SECONDS="${MOAT_RPC_FUZZ_SECONDS:-45}
 else
   tail -n 80 "$rpc_fuzz_log"; echo "rpc fuzzer failed (crash input saved under packages/rpc/c/build/fuzz or the cwd)"; exit 1
 fi
+echo "== VMM fuzzers: libFuzzer + ASan/UBSan, ${MOAT_FUZZ_SECONDS:-20} s per target (backends/vmm/fuzz)"
+bash backends/vmm/fuzz/run.sh "${MOAT_FUZZ_SECONDS:-20}"
