@@ -6,6 +6,7 @@
  */
 import { Readable, Writable } from "node:stream";
 import { RpcError } from "../errors.js";
+import { asBuffer } from "../frame/encode.js";
 import type { Connection } from "../mux/connection.js";
 import type { RpcStream } from "../mux/stream.js";
 import { pb } from "../proto.js";
@@ -132,7 +133,7 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
             const target = msg.body === "stdoutData" ? stdout : stderr;
             const data = (msg.body === "stdoutData" ? msg.stdoutData : msg.stderrData)!.data;
             // A full Readable stops this loop, so no credit goes back and the guest must wait.
-            if (!target.push(Buffer.from(data ?? []))) await new Promise<void>((r) => (resumeOut = r));
+            if (!target.push(asBuffer(data))) await new Promise<void>((r) => (resumeOut = r));
             break;
           }
           case "exit": {

@@ -5,6 +5,7 @@
  */
 import { Readable } from "node:stream";
 import { RpcError } from "../errors.js";
+import { asBuffer } from "../frame/encode.js";
 import type { Connection } from "../mux/connection.js";
 import type { RpcStream } from "../mux/stream.js";
 import { pb, type IFileInfo, type IOpen, type StreamMessage } from "../proto.js";
@@ -147,7 +148,7 @@ export class FilesApi {
     (async () => {
       for await (const msg of stream) {
         if (msg.body !== "fileData") continue;
-        if (!out.push(Buffer.from(msg.fileData!.data ?? []))) await new Promise<void>((r) => (resume = r));
+        if (!out.push(asBuffer(msg.fileData!.data))) await new Promise<void>((r) => (resume = r));
       }
       out.push(null);
     })().catch((err) => out.destroy(err));

@@ -2,6 +2,23 @@
 import { pb, type IConnError, type IHello, type IOpen, type IReset, type IStreamMessage } from "../proto.js";
 import { FLAG_FIN, FrameType, HARD_MAX_FRAME_PAYLOAD, HEADER_SIZE } from "./constants.js";
 
+/** A view of bytes as a Buffer without copying them. */
+export function asBuffer(bytes: Uint8Array | null | undefined): Buffer {
+  if (!bytes) return Buffer.alloc(0);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Just the 12-byte header of a frame whose payload is `length` bytes (sent beside the payload, no copy). */
+export function encodeHeader(streamId: number, type: number, flags: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_SIZE);
+  out.writeUInt32LE(length, 0);
+  out.writeUInt32LE(streamId, 4);
+  out.writeUInt8(type & 0xff, 8);
+  out.writeUInt8(flags & 0xff, 9);
+  out.writeUInt16LE(0, 10);
+  return out;
+}
+
 /** Encodes one frame around an already-encoded payload. */
 export function encodeFrame(streamId: number, type: number, flags: number, payload?: Uint8Array): Buffer {
   const len = payload?.length ?? 0;

@@ -160,9 +160,17 @@ export class Connection extends EventEmitter implements StreamHost {
 
   // ---- StreamHost --------------------------------------------------------------------------
 
-  writeFrame(frame: Buffer): void {
+  writeFrame(frame: Buffer, payload?: Uint8Array): void {
     if (this.closed !== null || this.duplex.destroyed || this.duplex.writableEnded) return;
     this.framesOut++;
+    if (payload && payload.length > 0) {
+      // Header and payload leave in one writev (cork), without copying the payload.
+      this.duplex.cork();
+      this.duplex.write(frame);
+      if (!this.duplex.write(payload)) this.needDrain = true;
+      process.nextTick(() => this.duplex.uncork());
+      return;
+    }
     if (!this.duplex.write(frame)) this.needDrain = true;
   }
 

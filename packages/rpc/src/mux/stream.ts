@@ -5,8 +5,8 @@
  * (reset by either side, deadline, connection loss).
  */
 import { RpcError, errorName, errorNumber, type RpcErrorCode } from "../errors.js";
-import { encodeClose, encodeData, encodeMessage, encodeReset, encodeWindow } from "../frame/encode.js";
-import { MAX_CHUNK } from "../frame/constants.js";
+import { encodeClose, encodeHeader, encodeMessage, encodeReset, encodeWindow } from "../frame/encode.js";
+import { FLAG_FIN, FrameType, MAX_CHUNK } from "../frame/constants.js";
 import { pb, type IStreamMessage, type StreamMessage } from "../proto.js";
 
 /** Bytes a StreamMessage adds around a chunk: two tags and two length varints (<= 3 bytes each). */
@@ -14,8 +14,8 @@ const CHUNK_OVERHEAD = 8;
 
 /** What a stream needs from its connection. */
 export interface StreamHost {
-  /** Writes a frame now (control frames) — never blocks. */
-  writeFrame(frame: Buffer): void;
+  /** Writes a frame now — never blocks. Header and payload may come as separate buffers. */
+  writeFrame(frame: Buffer, payload?: Uint8Array): void;
   /** Resolves when the socket can take more data (Writable backpressure). */
   writable(): Promise<void>;
   /** The peer's max_frame_payload. */
@@ -160,7 +160,7 @@ export class RpcStream {
       await this.host.writable();
       this.throwIfFailed();
       this.sendCredit -= payload.length;
-      this.host.writeFrame(encodeData(this.id, payload, fin));
+      this.host.writeFrame(encodeHeader(this.id, FrameType.DATA, fin ? FLAG_FIN : 0, payload.length), payload);
       if (fin) this.maybeFinish();
     };
     const p = this.sendChain.then(run);
