@@ -40,6 +40,8 @@ void agent_request_shutdown(bool reboot, uint32_t grace_ms) {
 
 static void on_signal(void *ctx, const struct signalfd_siginfo *info) {
   (void)ctx;
+  if (info->ssi_signo != SIGCHLD)
+    log_info("signal %u from pid %u", info->ssi_signo, info->ssi_pid);
   switch (info->ssi_signo) {
     case SIGCHLD: exec_reap_children(); break;
     case SIGTERM: agent_request_shutdown(false, 2000); break;

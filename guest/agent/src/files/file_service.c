@@ -158,9 +158,12 @@ static void do_get(struct file_stream *f, uint64_t offset, uint64_t length) {
 static void list_pump(struct stream *s) {
   struct file_stream *f = (struct file_stream *)s;
   moat_rpc_v1_FileInfo batch[256];
+  /* A batch stops growing past batch_limit; one more entry (name + link target) may overshoot. */
+  uint32_t batch_limit = s->conn->peer_max_payload / 2 < LIST_BATCH_BYTES ? s->conn->peer_max_payload / 2 : LIST_BATCH_BYTES;
+  uint32_t need = batch_limit + 4608 < s->conn->peer_max_payload ? batch_limit + 4608 : s->conn->peer_max_payload;
   for (;;) {
     uint32_t room = stream_send_room(s);
-    if (room < LIST_BATCH_BYTES + 8192) {
+    if (room < need) {
       stream_wait_writable(s);
       return;
     }
@@ -168,7 +171,7 @@ static void list_pump(struct stream *s) {
     size_t bytes = 0;
     struct dirent *de = NULL;
     errno = 0;
-    while (n < 256 && bytes < LIST_BATCH_BYTES && (de = readdir(f->dir)) != NULL) {
+    while (n < 256 && bytes < batch_limit && (de = readdir(f->dir)) != NULL) {
       if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
       struct stat st;
       if (fstatat(dirfd(f->dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue; /* vanished */
