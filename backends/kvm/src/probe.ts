@@ -1,0 +1,52 @@
+/**
+ * probe(): can this host run guest kernels on KVM? The addon opens /dev/kvm, checks the API version
+ * and runs a tiny CPL0 program with a 1 s budget on a worker thread, which tells apart: no
+ * /dev/kvm, no permission, API mismatch, and KVM that cannot run kernel code (nested PVM, where
+ * only CPL3 runs natively). Cached per process (the answer does not change while it runs).
+ */
+import { arch } from "node:os";
+import type { ProbeResult } from "@moat/backend-api";
+import { loadAddon, type NativeProbe } from "./native.js";
+
+const PROBE_TIMEOUT_MS = 1000;
+
+const FIXES: Record<string, string> = {
+  NO_DEVICE: "enable virtualization (VT-x/AMD-V) in the firmware and load the kvm_intel or kvm_amd module, or use the qemu backend",
+  PERMISSION: "add your user to the kvm group: sudo usermod -aG kvm $USER, then log in again",
+  API_VERSION: "update the host kernel or moat so that their KVM API versions match",
+  NO_GUEST_KERNEL: "run on a host with hardware virtualization (bare metal or nested VT-x/AMD-V), or use the qemu backend",
+};
+
+let cached: Promise<NativeProbe> | undefined;
+
+/** The raw native probe, memoised; a load failure of the addon becomes code "HV_ERROR". */
+export function nativeProbe(): Promise<NativeProbe> {
+  cached ??= (async () => {
+    try {
+      return await loadAddon().probe(PROBE_TIMEOUT_MS);
+    } catch (error) {
+      return { code: "HV_ERROR", message: (error as Error).message, elapsedMs: 0 } satisfies NativeProbe;
+    }
+  })();
+  return cached;
+}
+
+export async function probeKvm(): Promise<ProbeResult> {
+  const raw = await nativeProbe();
+  const available = raw.code === "OK";
+  return {
+    available,
+    ...(available ? {} : { reason: raw.message }),
+    ...(FIXES[raw.code] ? { fix: FIXES[raw.code] } : {}),
+    hostArch: arch() === "arm64" ? "arm64" : "x64",
+    guestArchs: ["x86_64"],
+    features: { snapshot: false, pause: true, shares: false, hardwareAccelerated: available },
+    details: {
+      accelerator: "kvm",
+      probe: raw.code,
+      // CPL3 guest code (the T1 device-test payloads) runs wherever /dev/kvm opens.
+      cpl3: raw.code === "OK" || raw.code === "NO_GUEST_KERNEL" ? "yes" : "no",
+      cpl0ProbeMs: raw.elapsedMs.toFixed(1),
+    },
+  };
+}
