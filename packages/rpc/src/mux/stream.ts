@@ -84,7 +84,7 @@ export class RpcStream {
     return this.queuedBytes;
   }
 
-  /** Largest data chunk that fits one DATA frame for this peer (<= 65536). */
+  /** Largest data chunk that fits one DATA frame for this peer (<= MAX_CHUNK = 65535). */
   get maxChunk(): number {
     return Math.min(MAX_CHUNK, this.host.peerMaxPayload - CHUNK_OVERHEAD);
   }
@@ -150,7 +150,7 @@ export class RpcStream {
   send(msg: IStreamMessage, options: { fin?: boolean } = {}): Promise<void> {
     const payload = encodeMessage(msg);
     if (payload.length > this.host.peerMaxPayload) {
-      return Promise.reject(new RangeError(`message of ${payload.length} bytes exceeds the peer's max_frame_payload ${this.host.peerMaxPayload}: split data into chunks of at most 65536 bytes`));
+      return Promise.reject(new RangeError(`message of ${payload.length} bytes exceeds the peer's max_frame_payload ${this.host.peerMaxPayload}: split data into chunks of at most ${this.maxChunk} bytes`));
     }
     const fin = options.fin === true;
     if (this.localClosed) return Promise.reject(new RpcError("PROTOCOL_ERROR", `stream ${this.id}: send after close`, { streamId: this.id }));
