@@ -92,39 +92,46 @@ ElfLoad load_elf(const vmm::GuestMemory& mem, const std::vector<uint8_t>& image,
     throw runtime_error("kernel " + path + " is an ELF file but not an x86_64 ELF64 vmlinux");
   if (eh.e_phentsize != sizeof(Elf64_Phdr)) throw runtime_error("kernel " + path + ": unexpected ELF program header size");
   ElfLoad out;
+  std::vector<Elf64_Phdr> phdrs;
   for (uint16_t i = 0; i < eh.e_phnum; ++i) {
     auto ph = get<Elf64_Phdr>(image, eh.e_phoff + uint64_t(i) * sizeof(Elf64_Phdr), path);
     if (ph.p_offset > image.size() || image.size() - ph.p_offset < ph.p_filesz || ph.p_filesz > ph.p_memsz)
       throw runtime_error("kernel " + path + ": program header " + std::to_string(i) + " points outside the file");
-    if (ph.p_type == PT_LOAD) {
-      std::span<const uint8_t> bytes(image.data() + ph.p_offset, ph.p_filesz);
-      write_or_throw(mem, ph.p_paddr, bytes, "kernel segment " + std::to_string(i));
-      if (ph.p_memsz > ph.p_filesz) {
-        std::vector<uint8_t> zeros(ph.p_memsz - ph.p_filesz, 0);
-        write_or_throw(mem, ph.p_paddr + ph.p_filesz, zeros, "kernel segment " + std::to_string(i) + " (bss)");
+    phdrs.push_back(ph);
+  }
+  // First the PVH entry note (so a non-PVH ELF is named as such), then the segments.
+  for (const auto& ph : phdrs) {
+    if (ph.p_type != PT_NOTE) continue;
+    uint64_t off = ph.p_offset;
+    const uint64_t end = ph.p_offset + ph.p_filesz;
+    while (off + sizeof(Elf64_Nhdr) <= end) {
+      auto nh = get<Elf64_Nhdr>(image, off, path);
+      const uint64_t name_off = off + sizeof(Elf64_Nhdr);
+      const uint64_t desc_off = name_off + ((uint64_t(nh.n_namesz) + 3) & ~3ULL);
+      const uint64_t next = desc_off + ((uint64_t(nh.n_descsz) + 3) & ~3ULL);
+      if (next > end) break;
+      if (nh.n_type == kXenElfnotePhys32Entry && nh.n_namesz == 4 &&
+          std::memcmp(image.data() + name_off, "Xen", 4) == 0 && nh.n_descsz >= 4) {
+        out.entry = nh.n_descsz >= 8 ? get<uint64_t>(image, desc_off, path) : get<uint32_t>(image, desc_off, path);
+        out.has_pvh = true;
       }
-      out.end = std::max(out.end, ph.p_paddr + ph.p_memsz);
-    } else if (ph.p_type == PT_NOTE) {
-      uint64_t off = ph.p_offset;
-      const uint64_t end = ph.p_offset + ph.p_filesz;
-      while (off + sizeof(Elf64_Nhdr) <= end) {
-        auto nh = get<Elf64_Nhdr>(image, off, path);
-        const uint64_t name_off = off + sizeof(Elf64_Nhdr);
-        const uint64_t desc_off = name_off + ((uint64_t(nh.n_namesz) + 3) & ~3ULL);
-        const uint64_t next = desc_off + ((uint64_t(nh.n_descsz) + 3) & ~3ULL);
-        if (next > end) break;
-        if (nh.n_type == kXenElfnotePhys32Entry && nh.n_namesz == 4 &&
-            std::memcmp(image.data() + name_off, "Xen", 4) == 0 && nh.n_descsz >= 4) {
-          out.entry = nh.n_descsz >= 8 ? get<uint64_t>(image, desc_off, path) : get<uint32_t>(image, desc_off, path);
-          out.has_pvh = true;
-        }
-        off = next;
-      }
+      off = next;
     }
   }
   if (!out.has_pvh)
     throw runtime_error("kernel " + path + " is an ELF vmlinux without a PVH entry note "
                         "(XEN_ELFNOTE_PHYS32_ENTRY): build it with CONFIG_PVH=y, or use a bzImage");
+  for (size_t i = 0; i < phdrs.size(); ++i) {
+    const auto& ph = phdrs[i];
+    if (ph.p_type != PT_LOAD) continue;
+    const std::string what = "kernel " + path + " segment " + std::to_string(i);
+    write_or_throw(mem, ph.p_paddr, std::span<const uint8_t>(image.data() + ph.p_offset, ph.p_filesz), what);
+    if (ph.p_memsz > ph.p_filesz) {
+      std::vector<uint8_t> zeros(ph.p_memsz - ph.p_filesz, 0);
+      write_or_throw(mem, ph.p_paddr + ph.p_filesz, zeros, what + " (bss)");
+    }
+    out.end = std::max(out.end, ph.p_paddr + ph.p_memsz);
+  }
   return out;
 }
 
@@ -184,7 +191,7 @@ KernelBoot boot_bzimage(const vmm::GuestMemory& mem, const KernelImages& images,
   if (kernel_offset >= image.size()) throw runtime_error("bzImage " + path + " is truncated (no protected-mode kernel)");
   const uint64_t load_addr = kHighMemoryStart;
   std::span<const uint8_t> kernel(image.data() + kernel_offset, image.size() - kernel_offset);
-  write_or_throw(mem, load_addr, kernel, "kernel");
+  write_or_throw(mem, load_addr, kernel, "kernel " + path);
   // The kernel decompresses in place; reserve at least its stated init_size above the load address.
   const uint64_t kernel_end = load_addr + std::max<uint64_t>(kernel.size(), get<uint32_t>(image, 0x260, path));
 
