@@ -26,12 +26,13 @@ export interface NetworkRequest {
 }
 
 export interface Decision {
-  verdict: Verdict;
+  readonly verdict: Verdict;
   /** The rule that decided, or null when the default (or an invalid request) decided. */
-  rule: NetworkRule | null;
-  reason: string;
+  readonly rule: NetworkRule | null;
+  /** Why, naming the rule and where it came from (built when read). */
+  readonly reason: string;
   /** Allowed at connection level, but HTTP requests must be inspected and decided one by one. */
-  inspect: boolean;
+  readonly inspect: boolean;
 }
 
 /** The network settings that apply when no rule matches. */
@@ -54,7 +55,11 @@ export interface NormalizedRequest {
 }
 
 /** A last label of digits (or 0x-hex) makes a URL host an IPv4 address (WHATWG URL). */
-const NUMERIC_LAST_LABEL = /(^|\.)(\d+|0x[0-9a-f]*)$/i;
+function numericLastLabel(h: string): boolean {
+  const c = h.charCodeAt(h.length - 1);
+  if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 120 || c === 88)) return false;
+  return /(^|\.)(\d+|0x[0-9a-f]*)$/i.test(h);
+}
 
 function normalizePath(p: string): string {
   const q = p.search(/[?#]/);
@@ -72,7 +77,7 @@ export function normalizeRequest(req: NetworkRequest): NormalizedRequest {
     if (parseIpv4Fast(h) >= 0 || h.includes(":")) {
       // An IP literal in the name position is an address, not a name.
       if (ipText === undefined) ipText = h;
-    } else if (NUMERIC_LAST_LABEL.test(h)) {
+    } else if (numericLastLabel(h)) {
       // `127.1`, `0x7f.1`: resolvers read these as IPv4 in short forms; never treat them as names.
       return { host, ip: null, port, method: null, path: null, invalid: `"${req.host}" is an IP address in a non-standard form` };
     } else {
@@ -111,51 +116,111 @@ export function httpMatches(rule: NetworkRule, method: string | null, path: stri
 }
 
 /**
- * Resolves the rules whose target and port match a request into the decision. `candidates` may be
- * in any order and may contain duplicates.
+ * Folds the rules whose target and port match a request into one decision, rule by rule in any
+ * order (duplicates allowed). One instance is reused across decisions by a matcher.
  */
-export function resolveDecision(candidates: readonly NetworkRule[], req: NormalizedRequest, defaults: NetworkDefaults): Decision {
-  const hasHttp = req.method !== null || req.path !== null;
-  let deny: NetworkRule | null = null;
-  let allow: NetworkRule | null = null;
-  let condAllow: NetworkRule | null = null;
-  let condDeny = false;
-  for (let i = 0; i < candidates.length; i++) {
-    const r = candidates[i]!;
+export class DecisionAccumulator {
+  private deny: NetworkRule | null = null;
+  private allow: NetworkRule | null = null;
+  private condAllow: NetworkRule | null = null;
+  private condDeny = false;
+  private hasHttp = false;
+  private method: string | null = null;
+  private path: string | null = null;
+
+  reset(req: NormalizedRequest): void {
+    this.deny = this.allow = this.condAllow = null;
+    this.condDeny = false;
+    this.method = req.method;
+    this.path = req.path;
+    this.hasHttp = req.method !== null || req.path !== null;
+  }
+
+  offer(r: NetworkRule): void {
     if (r.conditional) {
-      if (!hasHttp) {
-        if (r.action === "deny") condDeny = true;
-        else if (condAllow === null || r.id < condAllow.id) condAllow = r;
-        continue;
+      if (!this.hasHttp) {
+        if (r.action === "deny") this.condDeny = true;
+        else if (this.condAllow === null || r.id < this.condAllow.id) this.condAllow = r;
+        return;
       }
-      if (!httpMatches(r, req.method, req.path)) continue;
+      if (!httpMatches(r, this.method, this.path)) return;
     }
     if (r.action === "deny") {
-      if (deny === null || r.id < deny.id) deny = r;
-    } else if (allow === null || r.id < allow.id) allow = r;
+      if (this.deny === null || r.id < this.deny.id) this.deny = r;
+    } else if (this.allow === null || r.id < this.allow.id) this.allow = r;
   }
-  if (deny !== null) return { verdict: "deny", rule: deny, reason: "denied by " + deny.label, inspect: false };
-  if (allow !== null) return { verdict: "allow", rule: allow, reason: "allowed by " + allow.label, inspect: condDeny };
-  if (condAllow !== null)
-    return {
-      verdict: "allow",
-      rule: condAllow,
-      reason: "allowed at connection level for HTTP requests matching " + condAllow.label + "; each request is checked",
-      inspect: true,
-    };
-  if (req.host === null && defaults.directIp === "deny")
-    return {
-      verdict: "deny",
-      rule: null,
-      reason: `no rule matches ${req.ip ? formatIp(req.ip) : "the address"} and direct connections to IP addresses with no known name are denied (network.directIp: deny)`,
-      inspect: false,
-    };
-  return {
-    verdict: defaults.default,
-    rule: null,
-    reason: (defaults.default === "allow" ? "allowed" : "denied") + " by default: no rule matches (" + defaults.defaultLabel + ")",
-    inspect: condDeny && defaults.default === "allow",
-  };
+
+  finish(req: NormalizedRequest, defaults: NetworkDefaults): Decision {
+    const { deny, allow, condAllow, condDeny } = this;
+    if (deny !== null) return new RuleDecision("deny", deny, false, "denied by ");
+    if (allow !== null) return new RuleDecision("allow", allow, condDeny, "allowed by ");
+    if (condAllow !== null) return new RuleDecision("allow", condAllow, true, "allowed at connection level for HTTP requests matching ");
+    if (req.host === null && defaults.directIp === "deny") return new DirectIpDecision(req.ip);
+    return new DefaultDecision(defaults, condDeny && defaults.default === "allow");
+  }
+}
+
+/*
+ * Decisions are small classes whose `reason` text is built only when read: the egress layer logs
+ * reasons, but a benchmark or a busy proxy should not pay for string building on every decision.
+ */
+class RuleDecision implements Decision {
+  constructor(
+    readonly verdict: Verdict,
+    readonly rule: NetworkRule,
+    readonly inspect: boolean,
+    private readonly prefix: string,
+  ) {}
+
+  get reason(): string {
+    return this.prefix + this.rule.label + (this.prefix.startsWith("allowed at") ? "; each request is checked" : "");
+  }
+
+  toJSON() {
+    return { verdict: this.verdict, rule: this.rule.text, inspect: this.inspect, reason: this.reason };
+  }
+}
+
+class DirectIpDecision implements Decision {
+  readonly verdict = "deny" as const;
+  readonly rule = null;
+  readonly inspect = false;
+  constructor(private readonly ip: Ip | null) {}
+
+  get reason(): string {
+    return `no rule matches ${this.ip ? formatIp(this.ip) : "the address"} and direct connections to IP addresses with no known name are denied (network.directIp: deny)`;
+  }
+
+  toJSON() {
+    return { verdict: this.verdict, rule: null, inspect: false, reason: this.reason };
+  }
+}
+
+class DefaultDecision implements Decision {
+  readonly verdict: Verdict;
+  readonly rule = null;
+  constructor(
+    private readonly defaults: NetworkDefaults,
+    readonly inspect: boolean,
+  ) {
+    this.verdict = defaults.default;
+  }
+
+  get reason(): string {
+    return `${this.verdict === "allow" ? "allowed" : "denied"} by default: no rule matches (${this.defaults.defaultLabel})`;
+  }
+
+  toJSON() {
+    return { verdict: this.verdict, rule: null, inspect: this.inspect, reason: this.reason };
+  }
+}
+
+/** Resolves a list of matching rules (target and port already matched) into the decision. */
+export function resolveDecision(candidates: readonly NetworkRule[], req: NormalizedRequest, defaults: NetworkDefaults): Decision {
+  const acc = new DecisionAccumulator();
+  acc.reset(req);
+  for (const r of candidates) acc.offer(r);
+  return acc.finish(req, defaults);
 }
 
 /** The decision for a malformed request: deny, naming what is wrong. */

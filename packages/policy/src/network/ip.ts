@@ -1,7 +1,8 @@
 /**
  * IP addresses and CIDR blocks in the compact forms the network matcher indexes: an IPv4 address is
  * one unsigned 32-bit number, an IPv6 address four. IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`)
- * are folded to IPv4 so a rule on `10.0.0.0/8` cannot be bypassed by dialing the mapped form.
+ * (and the deprecated IPv4-compatible `::10.0.0.1`) are folded to IPv4 so a rule on `10.0.0.0/8`
+ * cannot be bypassed by dialing another spelling of the same address.
  * Parsing of policy text uses ipaddr.js; the per-decision IPv4 path is a small strict parser.
  */
 import ipaddr from "ipaddr.js";
@@ -50,6 +51,62 @@ function wordsOfIpv6(addr: ipaddr.IPv6): [number, number, number, number] {
   ];
 }
 
+function hexValue(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+}
+
+/**
+ * Strict IPv6 text parse (RFC 4291: one to four hex digits per group, at most one `::`, optional
+ * dotted IPv4 tail) into eight 16-bit groups; null when malformed. A single pass over the
+ * characters, because it runs once per decision.
+ */
+export function parseIpv6Groups(s: string): number[] | null {
+  const n = s.length;
+  const groups: number[] = [];
+  let gap = -1;
+  let i = 0;
+  if (n < 2) return null;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let v = 0;
+    let j = i;
+    for (; j < n; j++) {
+      const d = hexValue(s.charCodeAt(j));
+      if (d < 0) break;
+      v = v * 16 + d;
+    }
+    if (j < n && s.charCodeAt(j) === 46) {
+      const v4 = parseIpv4Fast(s.slice(i));
+      if (v4 < 0) return null;
+      groups.push(v4 >>> 16, v4 & 0xffff);
+      break;
+    }
+    if (j === i || j - i > 4) return null;
+    groups.push(v);
+    if (j === n) break;
+    if (s.charCodeAt(j) !== 58) return null;
+    if (j + 1 < n && s.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return null;
+      gap = groups.length;
+      i = j + 2;
+    } else {
+      i = j + 1;
+      if (i === n) return null;
+    }
+  }
+  if (groups.length > 8) return null;
+  if (gap >= 0) {
+    if (groups.length > 7) return null;
+    const zeros = new Array<number>(8 - groups.length).fill(0);
+    groups.splice(gap, 0, ...zeros);
+  } else if (groups.length !== 8) return null;
+  return groups;
+}
+
 /**
  * Parses an IP address as a request carries it: dotted IPv4, IPv6 with optional brackets and zone
  * id. IPv4-mapped IPv6 becomes IPv4. Returns null for anything else.
@@ -58,16 +115,19 @@ export function parseIp(input: string): Ip | null {
   const v4 = parseIpv4Fast(input);
   if (v4 >= 0) return { v: 4, n: v4 };
   let s = input;
-  if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
+  if (s.charCodeAt(0) === 91 && s.charCodeAt(s.length - 1) === 93) s = s.slice(1, -1);
   const zone = s.indexOf("%");
   if (zone >= 0) s = s.slice(0, zone);
-  if (!ipaddr.IPv6.isValid(s)) return null;
-  const addr = ipaddr.IPv6.parse(s);
-  if (addr.isIPv4MappedAddress()) {
-    const b = addr.toIPv4Address().octets;
-    return { v: 4, n: ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 };
-  }
-  return { v: 6, w: wordsOfIpv6(addr) };
+  const g = parseIpv6Groups(s);
+  if (g === null) return null;
+  const w0 = ((g[0]! << 16) | g[1]!) >>> 0;
+  const w1 = ((g[2]! << 16) | g[3]!) >>> 0;
+  const w2 = ((g[4]! << 16) | g[5]!) >>> 0;
+  const w3 = ((g[6]! << 16) | g[7]!) >>> 0;
+  // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible form (::a.b.c.d, but not ::
+  // or ::1) are the IPv4 address for every rule, so neither can slip past an IPv4 deny.
+  if (w0 === 0 && w1 === 0 && (w2 === 0xffff || (w2 === 0 && w3 > 0xffff))) return { v: 4, n: w3 };
+  return { v: 6, w: [w0, w1, w2, w3] };
 }
 
 /** Canonical text of an address (IPv4 dotted, IPv6 RFC 5952 compressed). */

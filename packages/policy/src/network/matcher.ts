@@ -1,105 +1,122 @@
 /**
  * The indexed network matcher behind `Plan.network.decide()`. Rules are indexed so a decision costs
  * a handful of hash lookups whatever the policy size:
- * - exact host rules: one Map keyed by the normalised name;
- * - `*.x` rules: a Map keyed by `x`, looked up with the request host minus its first label;
- * - `**.x` rules: a Map keyed by `x`, looked up with every proper suffix of the request host;
- * - CIDR rules: per prefix length a Map from network address to rules (IPv4 keys are numbers,
- *   IPv6 keys the masked words joined), probed once per distinct prefix length present.
+ * - host rules: one Map from a normalised name `x` (keyed by a hash of `x` read right to left) to
+ *   the rules on `x`, `*.x` and `**.x`; the request host is walked once from its end, and at each
+ *   label boundary its suffix is looked up (exact for the whole host, `*.` for the first proper
+ *   suffix, `**.` for all) — no substrings are built;
+ * - CIDR rules: sorted address ranges (range-index.ts), one binary search per request.
  * Ports, methods and paths are checked on the few candidates found. Results equal `LinearMatcher`'s.
  */
 import type { Ip } from "./ip.js";
-import { maskBits } from "./ip.js";
+import { RangeIndex } from "./range-index.js";
 import type { NetworkRule } from "./rule.js";
 import {
+  DecisionAccumulator,
   invalidDecision,
   normalizeRequest,
   portMatches,
-  resolveDecision,
   type Decision,
   type NetworkDefaults,
   type NetworkRequest,
 } from "./decision.js";
 
-function push<K>(map: Map<K, NetworkRule[]>, key: K, rule: NetworkRule): void {
-  const list = map.get(key);
-  if (list) list.push(rule);
-  else map.set(key, [rule]);
+/** The host rules keyed by one name: `name` itself, `*.name` and `**.name`. */
+interface NameSlot {
+  name: string;
+  exact: NetworkRule[] | null;
+  one: NetworkRule[] | null;
+  any: NetworkRule[] | null;
 }
 
-function v6Key(w: readonly number[], prefix: number): string {
-  let key = "";
-  for (let i = 0; i < 4; i++) key += ((w[i]! & maskBits(prefix - i * 32)) >>> 0).toString(16) + ":";
-  return key;
+/** One FNV-1a step over a character code, folded to a small integer key. */
+function step(h: number, c: number): number {
+  return Math.imul(h ^ c, 16777619) >>> 0;
+}
+
+const SEED = 2166136261;
+
+/** Hash of a name read right to left (so every suffix's hash is a prefix of the walk). */
+function suffixHash(name: string): number {
+  let h = SEED;
+  for (let i = name.length - 1; i >= 0; i--) h = step(h, name.charCodeAt(i));
+  return h & 0x3fffffff;
 }
 
 export class IndexedMatcher {
-  private readonly exact = new Map<string, NetworkRule[]>();
-  private readonly oneLevel = new Map<string, NetworkRule[]>();
-  private readonly anyDepth = new Map<string, NetworkRule[]>();
-  private readonly v4 = new Map<number, Map<number, NetworkRule[]>>();
-  private readonly v6 = new Map<number, Map<string, NetworkRule[]>>();
-  private readonly v4Prefixes: number[];
-  private readonly v4Masks: number[];
-  private readonly v6Prefixes: number[];
+  /** Name slots by suffixHash; a list because different names may share a hash. */
+  private readonly names = new Map<number, NameSlot[]>();
+  private readonly hasWildcards: boolean;
+  private readonly v4: RangeIndex;
+  private readonly v6: RangeIndex;
+  private readonly acc = new DecisionAccumulator();
 
   constructor(
     readonly rules: readonly NetworkRule[],
     readonly defaults: NetworkDefaults,
   ) {
+    let wildcards = false;
     for (const r of rules) {
-      if (r.host) {
-        const map = r.host.kind === "exact" ? this.exact : r.host.kind === "one" ? this.oneLevel : this.anyDepth;
-        push(map, r.host.name, r);
-      } else if (r.cidr?.v === 4) {
-        let byNet = this.v4.get(r.cidr.prefix);
-        if (!byNet) this.v4.set(r.cidr.prefix, (byNet = new Map()));
-        push(byNet, r.cidr.words[0]!, r);
-      } else if (r.cidr?.v === 6) {
-        let byNet = this.v6.get(r.cidr.prefix);
-        if (!byNet) this.v6.set(r.cidr.prefix, (byNet = new Map()));
-        push(byNet, v6Key(r.cidr.words, r.cidr.prefix), r);
-      }
+      if (!r.host) continue;
+      const key = suffixHash(r.host.name);
+      let list = this.names.get(key);
+      if (!list) this.names.set(key, (list = []));
+      let slot = list.find((s) => s.name === r.host!.name);
+      if (!slot) list.push((slot = { name: r.host.name, exact: null, one: null, any: null }));
+      (slot[r.host.kind] ??= []).push(r);
+      if (r.host.kind !== "exact") wildcards = true;
     }
-    this.v4Prefixes = [...this.v4.keys()].sort((a, b) => b - a);
-    this.v4Masks = this.v4Prefixes.map(maskBits);
-    this.v6Prefixes = [...this.v6.keys()].sort((a, b) => b - a);
+    this.hasWildcards = wildcards;
+    this.v4 = new RangeIndex(1, rules.filter((r) => r.cidr?.v === 4));
+    this.v6 = new RangeIndex(4, rules.filter((r) => r.cidr?.v === 6));
   }
 
-  private addHostCandidates(host: string, port: number, out: NetworkRule[]): void {
-    collect(this.exact.get(host), port, out);
-    if (this.oneLevel.size === 0 && this.anyDepth.size === 0) return;
-    let dot = host.indexOf(".");
-    if (dot < 0) return;
-    collect(this.oneLevel.get(host.slice(dot + 1)), port, out);
-    if (this.anyDepth.size === 0) return;
-    while (dot >= 0) {
-      collect(this.anyDepth.get(host.slice(dot + 1)), port, out);
-      dot = host.indexOf(".", dot + 1);
+  /**
+   * Walks the host right to left once, hashing as it goes; at every label boundary the suffix's
+   * hash is looked up (no substrings are built) and a hit is confirmed by comparing the name.
+   */
+  private scanHost(host: string, port: number, acc: DecisionAccumulator): void {
+    const len = host.length;
+    const firstDot = host.indexOf(".");
+    let h = SEED;
+    for (let i = len - 1; i >= 0; i--) {
+      h = step(h, host.charCodeAt(i));
+      if (i !== 0 && host.charCodeAt(i - 1) !== 46) continue;
+      if (i !== 0 && !this.hasWildcards) continue;
+      const list = this.names.get(h & 0x3fffffff);
+      if (list === undefined) continue;
+      for (let k = 0; k < list.length; k++) {
+        const slot = list[k]!;
+        if (slot.name.length !== len - i || !host.endsWith(slot.name)) continue;
+        if (i === 0) {
+          if (slot.exact !== null) offerAll(slot.exact, port, acc);
+        } else {
+          if (slot.one !== null && i - 1 === firstDot) offerAll(slot.one, port, acc);
+          if (slot.any !== null) offerAll(slot.any, port, acc);
+        }
+      }
     }
   }
 
-  private addIpCandidates(ip: Ip, port: number, out: NetworkRule[]): void {
-    if (ip.v === 4) {
-      for (let i = 0; i < this.v4Prefixes.length; i++) {
-        collect(this.v4.get(this.v4Prefixes[i]!)!.get((ip.n & this.v4Masks[i]!) >>> 0), port, out);
-      }
-    } else {
-      for (const p of this.v6Prefixes) collect(this.v6.get(p)!.get(v6Key(ip.w, p)), port, out);
-    }
+  private scanIp(ip: Ip, port: number, acc: DecisionAccumulator): void {
+    const list = ip.v === 4 ? this.v4.lookup4(ip.n) : this.v6.lookup(ip.w);
+    if (list !== null) offerAll(list, port, acc);
   }
 
   decide(request: NetworkRequest): Decision {
     const req = normalizeRequest(request);
     if (req.invalid !== undefined) return invalidDecision(req);
-    const candidates: NetworkRule[] = [];
-    if (req.host !== null) this.addHostCandidates(req.host, req.port, candidates);
-    if (req.ip !== null) this.addIpCandidates(req.ip, req.port, candidates);
-    return resolveDecision(candidates, req, this.defaults);
+    const acc = this.acc;
+    acc.reset(req);
+    if (req.host !== null) this.scanHost(req.host, req.port, acc);
+    if (req.ip !== null) this.scanIp(req.ip, req.port, acc);
+    return acc.finish(req, this.defaults);
   }
 }
 
-function collect(list: NetworkRule[] | undefined, port: number, out: NetworkRule[]): void {
-  if (list === undefined) return;
-  for (let i = 0; i < list.length; i++) if (portMatches(list[i]!, port)) out.push(list[i]!);
+function offerAll(list: NetworkRule[], port: number, acc: DecisionAccumulator): void {
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    if (portMatches(r, port)) acc.offer(r);
+  }
 }
