@@ -7,6 +7,7 @@ import { doctorCommand } from "./doctor.js";
 import { execCommand } from "./exec.js";
 import { logsCommand } from "./logs.js";
 import { lsCommand } from "./ls.js";
+import { policyCommand } from "./policy.js";
 import { rmCommand } from "./rm.js";
 import { runCommand } from "./run.js";
 import { startCommand } from "./start.js";
@@ -23,4 +24,5 @@ export const COMMANDS: ReadonlyArray<(context: CliContext) => Command> = [
   cpCommand,
   logsCommand,
   doctorCommand,
+  policyCommand,
 ];
