@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -92,12 +93,26 @@ static _Noreturn void run_pid1(void) {
   }
   int transports = 0;
   if (listen_vsock(&agent.loop, agent.params.vsock_port) == 0) transports++;
-  if (access(MOAT_SERIAL_PORT, F_OK) == 0 && serve_serial(&agent.loop, MOAT_SERIAL_PORT) == 0) transports++;
+  char port[300];
+  bool have_port = serial_port_path(MOAT_SERIAL_PORT_NAME, port, sizeof port) == 0;
+  if (!have_port && transports == 0) {
+    /* No vsock: the serial port may still be on its way (ports are announced asynchronously). */
+    for (int i = 0; i < 100 && !have_port; i++) {
+      struct timespec ts = {0, 50 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+      have_port = serial_port_path(MOAT_SERIAL_PORT_NAME, port, sizeof port) == 0;
+    }
+  }
+  if (have_port) {
+    if (serve_serial(&agent.loop, port) == 0) transports++;
+  } else if (transports > 0) {
+    serve_serial_port_when_present(&agent.loop, MOAT_SERIAL_PORT_NAME); /* late ports, without delaying ready */
+  }
   if (transports == 0) {
     /* guest/README.md §5: a reason on the console, then power off (nobody could reach us). */
-    printf("MOAT_AGENT_FATAL: no RPC transport: neither vsock port %u nor %s could be served "
+    printf("MOAT_AGENT_FATAL: no RPC transport: neither vsock port %u nor the virtio-serial port %s could be served "
            "(the kernel needs CONFIG_VIRTIO_VSOCKETS, the VM a vsock or a virtio-serial port named moat.rpc)\n",
-           agent.params.vsock_port, MOAT_SERIAL_PORT);
+           agent.params.vsock_port, MOAT_SERIAL_PORT_NAME);
     fflush(stdout);
     system_shutdown(&agent.params, 0);
   } else {

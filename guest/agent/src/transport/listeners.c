@@ -12,10 +12,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
 #include "../core/log.h"
+#include "../core/timers.h"
 #include "../rpc/conn.h"
 
 struct listener {
@@ -123,4 +125,59 @@ void listeners_close_all(void) {
     close(ls->w.fd);
     free(ls);
   }
+}
+
+/* ---- virtio-serial port discovery ---- */
+
+#define PORT_POLL_MS 50
+#define PORT_POLL_LIMIT_MS 30000
+
+static struct timer port_timer;
+static struct loop *port_loop;
+static char port_name[64];
+static uint64_t port_deadline;
+
+/* udev would make /dev/virtio-ports/NAME; the guest has no udev, so sysfs names the port. */
+int serial_port_path(const char *name, char *out, size_t len) {
+  snprintf(out, len, "/dev/virtio-ports/%s", name);
+  if (access(out, F_OK) == 0) return 0;
+  DIR *d = opendir("/sys/class/virtio-ports");
+  if (!d) return -ENOENT;
+  struct dirent *de;
+  int rc = -ENOENT;
+  while (rc != 0 && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    char file[300], got[128] = "";
+    snprintf(file, sizeof file, "/sys/class/virtio-ports/%s/name", de->d_name);
+    FILE *f = fopen(file, "re");
+    if (!f) continue;
+    if (fgets(got, sizeof got, f)) got[strcspn(got, "\n")] = '\0';
+    fclose(f);
+    if (strcmp(got, name) == 0) {
+      snprintf(out, len, "/dev/%s", de->d_name);
+      rc = access(out, F_OK) == 0 ? 0 : -ENOENT;
+    }
+  }
+  closedir(d);
+  return rc;
+}
+
+static void port_poll(struct timer *t) {
+  (void)t;
+  char path[300];
+  if (serial_port_path(port_name, path, sizeof path) == 0) {
+    log_debug("virtio-serial port %s is %s", port_name, path);
+    serve_serial(port_loop, path);
+    return;
+  }
+  if (now_ms() < port_deadline) timer_arm(&port_timer, PORT_POLL_MS);
+  else log_debug("no virtio-serial port named %s appeared; serving vsock only", port_name);
+}
+
+void serve_serial_port_when_present(struct loop *l, const char *name) {
+  port_loop = l;
+  snprintf(port_name, sizeof port_name, "%s", name);
+  port_deadline = now_ms() + PORT_POLL_LIMIT_MS;
+  timer_init(&port_timer, port_poll, NULL);
+  port_poll(&port_timer);
 }

@@ -10,7 +10,7 @@
 
 #include "../core/loop.h"
 
-#define MOAT_SERIAL_PORT "/dev/virtio-ports/moat.rpc"
+#define MOAT_SERIAL_PORT_NAME "moat.rpc"
 
 /** Listens on a Unix socket path (replacing a stale socket file). 0 or -errno (message logged). */
 int listen_unix(struct loop *l, const char *path);
@@ -18,6 +18,18 @@ int listen_unix(struct loop *l, const char *path);
 int listen_vsock(struct loop *l, uint32_t port);
 /** Serves the RPC on a character device (virtio-serial port). 0 or -errno (message logged). */
 int serve_serial(struct loop *l, const char *path);
+
+/**
+ * Finds the virtio-serial port called `name`: /dev/virtio-ports/NAME when udev made it, else the
+ * /dev/vportNpM whose /sys/class/virtio-ports/.../name matches. 0 or -ENOENT.
+ */
+int serial_port_path(const char *name, char *out, size_t len);
+/**
+ * Serves the RPC on the port called `name` as soon as it exists: the kernel announces ports
+ * asynchronously (after the host's PORT_ADD), possibly after PID 1 has started, so this polls for
+ * up to 30 s without holding up readiness on vsock.
+ */
+void serve_serial_port_when_present(struct loop *l, const char *name);
 
 /** Stops listening (host-mode exit). Connections already accepted are not touched. */
 void listeners_close_all(void);
