@@ -174,3 +174,25 @@ describe("version negotiation with RpcClient", () => {
     quiet.close();
   });
 });
+
+describe("a peer that sends but never reads", () => {
+  it("is cut off with RESOURCE_EXHAUSTED once replies to it pile up beyond maxWriteBuffer", async () => {
+    const s = await socketPair();
+    const conn = serve(s.b, handlers, { maxWriteBuffer: 256 * 1024 });
+    const peer = new RawPeer(s.a);
+    await peer.handshake();
+    const c = await conn;
+    const closed = new Promise<RpcError>((res) => c.once("close", res));
+    s.a.pause(); // stop reading: every ERROR reply now queues on the server side
+    const junk = Buffer.concat(Array.from({ length: 2000 }, () => encodeFrame(0, 99, 0, Buffer.alloc(8))));
+    let err: RpcError | undefined;
+    closed.then((e) => (err = e));
+    for (let i = 0; i < 200 && !err; i++) {
+      s.a.write(junk);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(err?.code).toBe("RESOURCE_EXHAUSTED");
+    expect(err?.message).toMatch(/stopped reading/);
+    s.close();
+  });
+});

@@ -20,6 +20,8 @@ export interface ConnectOptions {
   /** Largest frame payload this side accepts (default 131072). */
   maxFramePayload?: number;
   softwareVersion?: string;
+  /** Bytes that may queue for an agent that stops reading before the connection is cut (default 32 MiB). */
+  maxWriteBuffer?: number;
   /** For tests of version negotiation. */
   minProtocolVersion?: number;
   maxProtocolVersion?: number;
@@ -53,6 +55,7 @@ export class RpcClient {
       signal: options.signal,
       initialWindow: options.initialWindow,
       maxFramePayload: options.maxFramePayload,
+      maxWriteBuffer: options.maxWriteBuffer,
       softwareVersion: options.softwareVersion ?? "@moat/rpc",
       minProtocolVersion: options.minProtocolVersion,
       maxProtocolVersion: options.maxProtocolVersion,

@@ -21,6 +21,12 @@ export interface ConnectionOptions extends Omit<HelloOptions, "role"> {
   role: Role;
   /** How long to wait for the peer's HELLO (default 10000 ms). */
   handshakeTimeoutMs?: number;
+  /**
+   * Bytes this side may have queued for a peer that does not read (default 32 MiB). DATA waits for
+   * drain, but replies to the peer's frames (RESET, ERROR, WINDOW) do not; a peer that keeps
+   * sending and never reads is cut off with RESOURCE_EXHAUSTED instead of growing our memory.
+   */
+  maxWriteBuffer?: number;
   signal?: AbortSignal;
 }
 
@@ -62,6 +68,7 @@ export class Connection extends EventEmitter implements StreamHost {
   private framesIn = 0;
   private framesOut = 0;
   private handshake: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private readonly maxWriteBuffer: number;
 
   private constructor(duplex: Duplex, options: ConnectionOptions) {
     super();
@@ -71,6 +78,7 @@ export class Connection extends EventEmitter implements StreamHost {
     this.hello = hello;
     this.limits = limits;
     this.nextLocalId = options.role === "host" ? 1 : 2;
+    this.maxWriteBuffer = options.maxWriteBuffer ?? 32 * 1024 * 1024;
     this.decoder = new FrameDecoder({ maxPayload: Math.max(limits.maxFramePayload, DEFAULT_MAX_FRAME_PAYLOAD) });
     duplex.on("data", (chunk: Buffer) => this.onBytes(chunk));
     duplex.on("end", () => this.onEnd());
@@ -169,9 +177,14 @@ export class Connection extends EventEmitter implements StreamHost {
       this.duplex.write(frame);
       if (!this.duplex.write(payload)) this.needDrain = true;
       process.nextTick(() => this.duplex.uncork());
-      return;
+    } else if (!this.duplex.write(frame)) {
+      this.needDrain = true;
     }
-    if (!this.duplex.write(frame)) this.needDrain = true;
+    if (this.duplex.writableLength > this.maxWriteBuffer) {
+      const queued = this.duplex.writableLength;
+      this.shutdown(new RpcError("RESOURCE_EXHAUSTED", `the ${this.peerRole} stopped reading: ${queued} bytes queued for it (limit ${this.maxWriteBuffer}); connection closed`));
+      this.duplex.destroy();
+    }
   }
 
   writable(): Promise<void> {
