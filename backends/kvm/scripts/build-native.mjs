@@ -4,6 +4,10 @@
  * download: `--nodedir` points at the local install when it ships include/node, as Debian's and
  * the official tarballs do). Output: build/Release/moat_kvm.node. Two parallel jobs at most;
  * incremental (`node-gyp build`) once configured.
+ *
+ * `--if-missing` (the package's `install` script): build only when the addon does not exist yet.
+ * Declaring an install script also stops package managers from running their implicit
+ * `node-gyp rebuild` (a full rebuild) on every install of the workspace.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,6 +20,7 @@ if (process.platform !== "linux" || process.arch !== "x64") {
   console.log(`backend-kvm: skipping the native build on ${process.platform}/${process.arch} (linux/x64 only)`);
   process.exit(0);
 }
+if (process.argv.includes("--if-missing") && existsSync(join(here, "build", "Release", "moat_kvm.node"))) process.exit(0);
 const require = createRequire(import.meta.url);
 const gyp = join(dirname(require.resolve("node-gyp/package.json")), "bin", "node-gyp.js");
 const configured = existsSync(join(here, "build", "Makefile"));
