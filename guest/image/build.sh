@@ -53,6 +53,8 @@ mkdir -p "$cache/rootfs" "$cache/images"
 exec 9>"$cache/images/.lock-$flavour"
 flock 9
 started=$(date +%s)
+# Holding the lock, temp dirs of this flavour's cache entries are leftovers of a killed build.
+rm -rf "$cache/rootfs/.tmp-$rootfs_hash-"*
 
 # (a) rootfs
 if [ -f "$rootfs_dir/rootfs.tar" ]; then
@@ -76,6 +78,7 @@ fi
 
 # (b) the image
 image_dir=$(image_dir_for)
+rm -rf "$cache/images/.tmp-$(basename "$image_dir")-"*
 if [ -f "$image_dir/manifest.json" ]; then
   say "image ($flavour): cached $image_dir"
 else

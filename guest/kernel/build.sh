@@ -62,6 +62,8 @@ mkdir -p "$cache/kernels" "$cache/downloads"
 exec 9>"$cache/kernels/.lock-$hash"
 flock 9
 if [ -f "$out/build-info.json" ]; then echo "$out"; exit 0; fi
+# Holding the lock, any temp dir of this hash is left over from a killed build: reclaim its space.
+rm -rf "$cache/kernels/.tmp-$hash-"*
 
 for tool in make gcc flex bison bc dpkg-deb xz; do
   command -v "$tool" >/dev/null || need "'$tool' not found: install the kernel build packages (tools/bootstrap.sh installs build-essential flex bison bc libelf-dev libssl-dev xz-utils)"

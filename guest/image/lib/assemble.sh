@@ -14,7 +14,8 @@ started=$(date +%s)
 command -v mkfs.erofs >/dev/null || need "mkfs.erofs not found: apt-get install erofs-utils (tools/bootstrap.sh does)"
 [ "$(id -u)" -eq 0 ] || need "assembling the image needs root (to keep root-owned and setuid files of the rootfs): run as root"
 
-tmp=$(mktemp -d "$(dirname "$out")/.tmp-image-XXXXXX")
+# Named after the cache entry, so build.sh can reclaim leftovers of a killed build (it holds a lock).
+tmp=$(mktemp -d "$(dirname "$out")/.tmp-$(basename "$out")-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root="$tmp/root"
 mkdir "$root" "$tmp/out"

@@ -21,7 +21,8 @@ if command -v curl >/dev/null || command -v wget >/dev/null; then
 fi
 
 include=$(flavour_packages "$packages_file" | tr ' ' ',')
-tmp=$(mktemp -d "$(dirname "$out")/.tmp-rootfs-XXXXXX")
+# Named after the cache entry, so build.sh can reclaim leftovers of a killed build (it holds a lock).
+tmp=$(mktemp -d "$(dirname "$out")/.tmp-$(basename "$out")-XXXXXX")
 trap 'umount -R "$tmp/root/proc" "$tmp/root/sys" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 say "debootstrap --variant=minbase $suite from $mirror (+ $include); this takes a few minutes"
