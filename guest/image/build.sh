@@ -69,7 +69,7 @@ fi
 if [ -z "${MOAT_AGENT_BINARY:-}" ]; then
   [ -f "$agent_makefile" ] || die "the guest agent is missing: $agent_makefile does not exist, so there is no /sbin/moat-agent to install (the agent helper's guest/agent must build guest/agent/build/moat-agent), or set MOAT_AGENT_BINARY=/path/to/moat-agent"
   say "agent: make -C guest/agent build/moat-agent"
-  make -C "$repo/guest/agent" build/moat-agent >&2 || die "building the agent failed: make -C guest/agent build/moat-agent (output above)"
+  make -s --no-print-directory -C "$repo/guest/agent" build/moat-agent >&2 || die "building the agent failed: make -C guest/agent build/moat-agent (output above)"
 fi
 [ -f "$agent" ] || die "agent binary not found: $agent (make -C guest/agent should produce it; or set MOAT_AGENT_BINARY)"
 if readelf -lW "$agent" 2>/dev/null | grep -q 'Requesting program interpreter'; then
