@@ -23,8 +23,9 @@ command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found: apt-get install e2f
 tmp="$path.tmp-$$"
 trap 'rm -f "$tmp"' EXIT
 truncate -s "$bytes" "$tmp" || die "cannot create '$tmp' (permissions or disk space?)"
-# -m 0: no blocks reserved for root (the sandbox user owns the whole disk); -L: label for debugging.
-mkfs.ext4 -q -F -m 0 -L moat-rw -E lazy_itable_init=1,lazy_journal_init=1 "$tmp" \
+# -m 0: no blocks reserved for root (the sandbox user owns the whole disk); -L: label for debugging;
+# nodiscard: the file is new and sparse, there is nothing to discard.
+mkfs.ext4 -q -F -m 0 -L moat-rw -E lazy_itable_init=1,lazy_journal_init=1,nodiscard "$tmp" \
   || die "mkfs.ext4 failed on '$tmp'"
 mv "$tmp" "$path"
 trap - EXIT
