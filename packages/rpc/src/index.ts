@@ -4,7 +4,7 @@
  * Wire format: PROTOCOL.md. Guest side (C): c/.
  */
 export * from "./frame/constants.js";
-export { encodeFrame, encodeHello, encodeOpen, encodeData, encodeMessage, encodeClose, encodeReset, encodeWindow, encodeError } from "./frame/encode.js";
+export { encodeFrame, encodeHeader, encodeMessageParts, asBuffer, encodeHello, encodeOpen, encodeData, encodeMessage, encodeClose, encodeReset, encodeWindow, encodeError } from "./frame/encode.js";
 export { FrameDecoder, type Frame } from "./frame/decoder.js";
 export * from "./errors.js";
 export { pb } from "./proto.js";

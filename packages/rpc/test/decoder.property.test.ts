@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { FrameTooLargeError, TruncatedFrameError } from "../src/errors.js";
 import { HEADER_SIZE } from "../src/frame/constants.js";
 import { FrameDecoder, type Frame } from "../src/frame/decoder.js";
-import { encodeFrame } from "../src/frame/encode.js";
+import { encodeFrame, encodeMessageParts } from "../src/frame/encode.js";
+import { pb } from "../src/proto.js";
 
 const MAX = 1024;
 const frameArb = fc.record({
@@ -110,5 +111,22 @@ describe("FrameDecoder properties", () => {
         expect(consumed + d.bufferedBytes).toBe(total);
       }),
     );
+  });
+});
+
+describe("encodeMessageParts (zero-copy chunk path)", () => {
+  it("produces exactly protobufjs's bytes for chunk messages of any size, and for other messages", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("stdinData", "stdoutData", "stderrData", "fileData"), fc.integer({ min: 0, max: 70_000 }), (field, size) => {
+        const msg = { [field]: { data: Buffer.alloc(size, 0xab) } };
+        const { parts, length } = encodeMessageParts(msg);
+        const want = Buffer.from(pb.StreamMessage.encode(msg).finish());
+        expect(Buffer.concat(parts).equals(want)).toBe(true);
+        expect(length).toBe(want.length);
+      }),
+      { numRuns: 200 },
+    );
+    const other = { exit: { code: 0 } };
+    expect(Buffer.concat(encodeMessageParts(other).parts).equals(Buffer.from(pb.StreamMessage.encode(other).finish()))).toBe(true);
   });
 });

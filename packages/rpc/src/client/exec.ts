@@ -103,7 +103,10 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
 
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      Promise.all(chunks(chunk, stream.maxChunk).map((data) => stream.send({ stdinData: { data } }))).then(() => cb(), cb);
+      // Copied: the Writable contract lets the caller reuse chunk once cb runs, which can be
+      // before the socket has flushed it (DATA payloads are written without a copy).
+      const own = Buffer.from(chunk);
+      Promise.all(chunks(own, stream.maxChunk).map((data) => stream.send({ stdinData: { data } }))).then(() => cb(), cb);
     },
     final(cb) {
       stream.close().then(() => cb(), cb);

@@ -44,6 +44,37 @@ export const encodeOpen = (streamId: number, open: IOpen, fin = false): Buffer =
 /** Encodes a StreamMessage payload (its length is what DATA costs in credit). */
 export const encodeMessage = (msg: IStreamMessage): Uint8Array => pb.StreamMessage.encode(msg).finish();
 
+/** StreamMessage fields whose body is a Chunk, by field number (frame.proto). */
+const chunkFields: Record<string, number> = { stdinData: 1, stdoutData: 2, stderrData: 3, fileData: 8 };
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * Encodes a StreamMessage as a list of buffers. A message whose only body is a Chunk comes out as
+ * a few header bytes plus the caller's data itself (no copy of the data); anything else goes
+ * through protobufjs. The bytes are identical to pb.StreamMessage.encode (tested).
+ */
+export function encodeMessageParts(msg: IStreamMessage): { parts: Uint8Array[]; length: number } {
+  const keys = Object.keys(msg).filter((k) => (msg as Record<string, unknown>)[k] != null);
+  const field = keys.length === 1 ? chunkFields[keys[0]!] : undefined;
+  const data = field ? (msg as Record<string, { data?: unknown } | undefined>)[keys[0]!]?.data : undefined;
+  if (field === undefined || !(data instanceof Uint8Array)) {
+    const payload = encodeMessage(msg);
+    return { parts: [payload], length: payload.length };
+  }
+  const chunkLen = 1 + varint(data.length).length + data.length; // Chunk{ data = 1 }
+  const head = Buffer.from([(field << 3) | 2, ...varint(chunkLen), (1 << 3) | 2, ...varint(data.length)]);
+  return { parts: data.length > 0 ? [head, data] : [head], length: head.length + data.length };
+}
+
 export const encodeData = (streamId: number, payload: Uint8Array, fin = false): Buffer =>
   encodeFrame(streamId, FrameType.DATA, fin ? FLAG_FIN : 0, payload);
 

@@ -168,14 +168,15 @@ export class Connection extends EventEmitter implements StreamHost {
 
   // ---- StreamHost --------------------------------------------------------------------------
 
-  writeFrame(frame: Buffer, payload?: Uint8Array): void {
+  writeFrame(frame: Buffer, payload?: Uint8Array[]): void {
     if (this.closed !== null || this.duplex.destroyed || this.duplex.writableEnded) return;
     this.framesOut++;
     if (payload && payload.length > 0) {
-      // Header and payload leave in one writev (cork), without copying the payload.
+      // Header and payload parts leave in one writev (cork), without copying the payload.
       this.duplex.cork();
-      this.duplex.write(frame);
-      if (!this.duplex.write(payload)) this.needDrain = true;
+      let ok = this.duplex.write(frame);
+      for (const part of payload) ok = this.duplex.write(part);
+      if (!ok) this.needDrain = true;
       process.nextTick(() => this.duplex.uncork());
     } else if (!this.duplex.write(frame)) {
       this.needDrain = true;

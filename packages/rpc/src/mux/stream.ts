@@ -5,7 +5,7 @@
  * (reset by either side, deadline, connection loss).
  */
 import { RpcError, errorName, errorNumber, type RpcErrorCode } from "../errors.js";
-import { encodeClose, encodeHeader, encodeMessage, encodeReset, encodeWindow } from "../frame/encode.js";
+import { encodeClose, encodeHeader, encodeMessageParts, encodeReset, encodeWindow } from "../frame/encode.js";
 import { FLAG_FIN, FrameType, MAX_CHUNK } from "../frame/constants.js";
 import { pb, type IStreamMessage, type StreamMessage } from "../proto.js";
 
@@ -15,7 +15,7 @@ const CHUNK_OVERHEAD = 8;
 /** What a stream needs from its connection. */
 export interface StreamHost {
   /** Writes a frame now — never blocks. Header and payload may come as separate buffers. */
-  writeFrame(frame: Buffer, payload?: Uint8Array): void;
+  writeFrame(frame: Buffer, payload?: Uint8Array[]): void;
   /** Resolves when the socket can take more data (Writable backpressure). */
   writable(): Promise<void>;
   /** The peer's max_frame_payload. */
@@ -148,19 +148,19 @@ export class RpcStream {
    * and the close are written in call order. Rejects with the stream's error if it fails first.
    */
   send(msg: IStreamMessage, options: { fin?: boolean } = {}): Promise<void> {
-    const payload = encodeMessage(msg);
-    if (payload.length > this.host.peerMaxPayload) {
-      return Promise.reject(new RangeError(`message of ${payload.length} bytes exceeds the peer's max_frame_payload ${this.host.peerMaxPayload}: split data into chunks of at most ${this.maxChunk} bytes`));
+    const { parts, length } = encodeMessageParts(msg);
+    if (length > this.host.peerMaxPayload) {
+      return Promise.reject(new RangeError(`message of ${length} bytes exceeds the peer's max_frame_payload ${this.host.peerMaxPayload}: split data into chunks of at most ${this.maxChunk} bytes`));
     }
     const fin = options.fin === true;
     if (this.localClosed) return Promise.reject(new RpcError("PROTOCOL_ERROR", `stream ${this.id}: send after close`, { streamId: this.id }));
     if (fin) this.localClosed = true;
     const run = async () => {
-      await this.waitCredit(payload.length);
+      await this.waitCredit(length);
       await this.host.writable();
       this.throwIfFailed();
-      this.sendCredit -= payload.length;
-      this.host.writeFrame(encodeHeader(this.id, FrameType.DATA, fin ? FLAG_FIN : 0, payload.length), payload);
+      this.sendCredit -= length;
+      this.host.writeFrame(encodeHeader(this.id, FrameType.DATA, fin ? FLAG_FIN : 0, length), parts);
       if (fin) this.maybeFinish();
     };
     const p = this.sendChain.then(run);
