@@ -32,9 +32,11 @@ static int do_mount(const char *src, const char *target, const char *type, unsig
 
 int mount_early(void) {
   int rc = 0;
-  if (do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rc = -1;
-  if (do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rc = -1;
-  if (do_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0) rc = -1;
+  /* Skip what is already there (the kernel mounts devtmpfs itself with CONFIG_DEVTMPFS_MOUNT);
+   * mounting again would stack a second instance. */
+  if (access("/proc/self", F_OK) != 0 && do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rc = -1;
+  if (access("/sys/kernel", F_OK) != 0 && do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rc = -1;
+  if (access("/dev/null", F_OK) != 0 && do_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0) rc = -1;
   return rc;
 }
 
