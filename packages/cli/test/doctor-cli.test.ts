@@ -97,6 +97,12 @@ describe("help and bad commands", () => {
     expect(help).toContain("Exit status: 0 when some backend can run guests here, 1 when none can.");
   });
 
+  test("--debug is accepted before a command", async () => {
+    const { stdout, code } = await moat(["--debug", "doctor", "--json"], { env: { MOAT_BACKEND: "nope" } });
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ selected: null, selectionError: { code: "NOT_INSTALLED" } });
+  });
+
   test("an unknown command is an error naming it", async () => {
     const { stderr, code } = await moat(["frob"]);
     expect(code).toBe(1);
