@@ -85,5 +85,8 @@ export function makeFixture(ruleCount = 1000, requestCount = 20_000, seed = 42):
       requests.push({ host: `${pick(WORDS)}.${pick(names)}`, port });
     }
   }
-  return { yaml, ruleCount, requests };
+  // One object shape for every request, as an egress call site building `{host, ip, port, method,
+  // path}` would produce; absent fields are undefined.
+  const uniform = requests.map((r) => ({ host: r.host, ip: r.ip, port: r.port, method: r.method, path: r.path }));
+  return { yaml, ruleCount, requests: uniform };
 }

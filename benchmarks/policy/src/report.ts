@@ -13,8 +13,9 @@ export function formatReport(r: BenchReport): string {
     `${"decisions per CPU-second".padEnd(16)}`,
     `${"matcher".padEnd(16)} ${"median".padStart(14)} ${"min".padStart(14)} ${"max".padStart(14)}`,
     row("indexed", r.indexed),
+    row("indexed no cache", r.indexedNoCache),
     row("linear (naive)", r.linear),
-    `ratio indexed/linear: ${r.ratio.toFixed(1)}x`,
+    `ratio indexed/linear: ${r.ratio.toFixed(1)}x (no cache: ${(r.indexedNoCache.median / r.linear.median).toFixed(1)}x)`,
     `target >= ${fmt(r.target)} decisions/s: ${r.targetMet ? "met" : "NOT met"}`,
   ].join("\n");
 }

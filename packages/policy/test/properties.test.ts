@@ -119,10 +119,16 @@ describe("matcher properties", () => {
     fc.assert(
       fc.property(policyArb, fc.array(requestArb, { minLength: 1, maxLength: 20 }), ({ specs, defaults }, requests) => {
         const { indexed, linear } = build(specs, defaults);
-        for (const req of requests) {
-          const a = indexed.decide(req);
+        const rules = specs.map((s, i) => finishRule(s, i));
+        // The host cache must not change any answer: off, tiny (cleared all the time) and default.
+        const uncached = new IndexedMatcher(rules, defaults, { hostCacheSize: 0 });
+        const tiny = new IndexedMatcher(rules, defaults, { hostCacheSize: 2 });
+        for (const req of [...requests, ...requests]) {
           const b = linear.decide(req);
-          expect({ v: a.verdict, r: a.rule?.id, i: a.inspect, why: a.reason }).toEqual({ v: b.verdict, r: b.rule?.id, i: b.inspect, why: b.reason });
+          for (const m of [indexed, uncached, tiny]) {
+            const a = m.decide(req);
+            expect({ v: a.verdict, r: a.rule?.id, i: a.inspect, why: a.reason }).toEqual({ v: b.verdict, r: b.rule?.id, i: b.inspect, why: b.reason });
+          }
         }
       }),
       { numRuns: 400 },

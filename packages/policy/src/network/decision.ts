@@ -68,22 +68,33 @@ function normalizePath(p: string): string {
   return s;
 }
 
+/** What the `host` field of a request turned out to be. */
+export type HostClass = { kind: "name"; host: string } | { kind: "ip"; text: string } | { kind: "invalid"; message: string };
+
+/** Classifies and normalises a request's `host` field (an IP literal in the name position is an address). */
+export function classifyHost(raw: string): HostClass {
+  const h = raw.endsWith(".") ? raw.slice(0, -1) : raw;
+  if (parseIpv4Fast(h) >= 0 || h.includes(":")) return { kind: "ip", text: h };
+  // `127.1`, `0x7f.1`: resolvers read these as IPv4 in short forms; never treat them as names.
+  if (numericLastLabel(h)) return { kind: "invalid", message: `"${raw}" is an IP address in a non-standard form` };
+  const host = normalizeHost(raw);
+  return host === null ? { kind: "invalid", message: `"${raw}" is not a valid host name` } : { kind: "name", host };
+}
+
 export function normalizeRequest(req: NetworkRequest): NormalizedRequest {
+  return normalizeRequestWith(req, req.host !== undefined && req.host !== "" ? classifyHost(req.host) : null);
+}
+
+/** Normalises a request whose host field was already classified (matchers cache `classifyHost`). */
+export function normalizeRequestWith(req: NetworkRequest, hostClass: HostClass | null): NormalizedRequest {
   const port = req.port;
   let host: string | null = null;
   let ipText = req.ip;
-  if (req.host !== undefined && req.host !== "") {
-    const h = req.host.endsWith(".") ? req.host.slice(0, -1) : req.host;
-    if (parseIpv4Fast(h) >= 0 || h.includes(":")) {
-      // An IP literal in the name position is an address, not a name.
-      if (ipText === undefined) ipText = h;
-    } else if (numericLastLabel(h)) {
-      // `127.1`, `0x7f.1`: resolvers read these as IPv4 in short forms; never treat them as names.
-      return { host, ip: null, port, method: null, path: null, invalid: `"${req.host}" is an IP address in a non-standard form` };
-    } else {
-      host = normalizeHost(req.host);
-      if (host === null) return { host, ip: null, port, method: null, path: null, invalid: `"${h}" is not a valid host name` };
-    }
+  if (hostClass !== null) {
+    if (hostClass.kind === "name") host = hostClass.host;
+    else if (hostClass.kind === "ip") {
+      if (ipText === undefined) ipText = hostClass.text;
+    } else return { host, ip: null, port, method: null, path: null, invalid: hostClass.message };
   }
   let ip: Ip | null = null;
   if (ipText !== undefined && ipText !== "") {
@@ -92,10 +103,9 @@ export function normalizeRequest(req: NetworkRequest): NormalizedRequest {
   }
   const method = req.method !== undefined ? req.method.toUpperCase() : null;
   const path = req.path !== undefined ? normalizePath(req.path) : null;
-  const base = { host, ip, port, method, path };
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return { ...base, invalid: `port ${String(port)} is not in 1..65535` };
-  if (host === null && ip === null) return { ...base, invalid: "the request names neither a host nor an IP address" };
-  return base;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { host, ip, port, method, path, invalid: `port ${String(port)} is not in 1..65535` };
+  if (host === null && ip === null) return { host, ip, port, method, path, invalid: "the request names neither a host nor an IP address" };
+  return { host, ip, port, method, path };
 }
 
 /** Port and HTTP conditions of one rule (the target was already matched by the caller). */

@@ -4,7 +4,9 @@
  * - host rules: one Map from a normalised name `x` (keyed by a hash of `x` read right to left) to
  *   the rules on `x`, `*.x` and `**.x`; the request host is walked once from its end, and at each
  *   label boundary its suffix is looked up (exact for the whole host, `*.` for the first proper
- *   suffix, `**.` for all) — no substrings are built;
+ *   suffix, `**.` for all) — no substrings are built. The rules found for a host (any port) are
+ *   kept in a bounded two-generation cache keyed by the raw host string (4,096 names), since a
+ *   sandbox talks to few hosts; `hostCacheSize: 0` turns it off;
  * - CIDR rules: sorted address ranges (range-index.ts), one binary search per request.
  * Ports, methods and paths are checked on the few candidates found. Results equal `LinearMatcher`'s.
  */
@@ -12,10 +14,12 @@ import type { Ip } from "./ip.js";
 import { RangeIndex } from "./range-index.js";
 import type { NetworkRule } from "./rule.js";
 import {
+  classifyHost,
   DecisionAccumulator,
   invalidDecision,
-  normalizeRequest,
+  normalizeRequestWith,
   portMatches,
+  type HostClass,
   type Decision,
   type NetworkDefaults,
   type NetworkRequest,
@@ -29,32 +33,35 @@ interface NameSlot {
   any: NetworkRule[] | null;
 }
 
-/** One FNV-1a step over a character code, folded to a small integer key. */
-function step(h: number, c: number): number {
-  return Math.imul(h ^ c, 16777619) >>> 0;
-}
+/** FNV-1a offset basis as a signed 32-bit integer (the walk stays in int32 arithmetic). */
+const SEED = 2166136261 | 0;
 
-const SEED = 2166136261;
-
-/** Hash of a name read right to left (so every suffix's hash is a prefix of the walk). */
+/** FNV-1a hash of a name read right to left (so every suffix's hash is a prefix of the walk). */
 function suffixHash(name: string): number {
   let h = SEED;
-  for (let i = name.length - 1; i >= 0; i--) h = step(h, name.charCodeAt(i));
+  for (let i = name.length - 1; i >= 0; i--) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
   return h & 0x3fffffff;
 }
 
 export class IndexedMatcher {
+  private readonly cacheLimit: number;
   /** Name slots by suffixHash; a list because different names may share a hash. */
   private readonly names = new Map<number, NameSlot[]>();
   private readonly hasWildcards: boolean;
   private readonly v4: RangeIndex;
   private readonly v6: RangeIndex;
   private readonly acc = new DecisionAccumulator();
+  /** Raw request host → its classification and every host rule matching it (any port). */
+  private hostCache: Map<string, HostEntry> | null;
+  private oldHostCache = new Map<string, HostEntry>();
 
   constructor(
     readonly rules: readonly NetworkRule[],
     readonly defaults: NetworkDefaults,
+    options: { hostCacheSize?: number } = {},
   ) {
+    this.cacheLimit = options.hostCacheSize ?? 4096;
+    this.hostCache = this.cacheLimit > 0 ? new Map() : null;
     let wildcards = false;
     for (const r of rules) {
       if (!r.host) continue;
@@ -72,30 +79,54 @@ export class IndexedMatcher {
   }
 
   /**
-   * Walks the host right to left once, hashing as it goes; at every label boundary the suffix's
-   * hash is looked up (no substrings are built) and a hit is confirmed by comparing the name.
+   * Every host rule matching a normalised name, whatever the port. Walks the host right to left
+   * once, hashing as it goes; at every label boundary the suffix's hash is looked up (no substrings
+   * are built) and a hit is confirmed by comparing the name.
    */
-  private scanHost(host: string, port: number, acc: DecisionAccumulator): void {
+  hostRules(host: string): NetworkRule[] {
+    const out: NetworkRule[] = [];
     const len = host.length;
     const firstDot = host.indexOf(".");
+    const wildcards = this.hasWildcards;
     let h = SEED;
     for (let i = len - 1; i >= 0; i--) {
-      h = step(h, host.charCodeAt(i));
-      if (i !== 0 && host.charCodeAt(i - 1) !== 46) continue;
-      if (i !== 0 && !this.hasWildcards) continue;
+      h = Math.imul(h ^ host.charCodeAt(i), 16777619);
+      if (i !== 0 && (!wildcards || host.charCodeAt(i - 1) !== 46)) continue;
       const list = this.names.get(h & 0x3fffffff);
       if (list === undefined) continue;
       for (let k = 0; k < list.length; k++) {
         const slot = list[k]!;
         if (slot.name.length !== len - i || !host.endsWith(slot.name)) continue;
         if (i === 0) {
-          if (slot.exact !== null) offerAll(slot.exact, port, acc);
+          if (slot.exact !== null) out.push(...slot.exact);
         } else {
-          if (slot.one !== null && i - 1 === firstDot) offerAll(slot.one, port, acc);
-          if (slot.any !== null) offerAll(slot.any, port, acc);
+          if (slot.one !== null && i - 1 === firstDot) out.push(...slot.one);
+          if (slot.any !== null) out.push(...slot.any);
         }
       }
     }
+    return out;
+  }
+
+  /**
+   * Two-generation cache (an approximate LRU without bookkeeping): lookups try the current then the
+   * previous generation, promoting hits; when the current one is full it becomes the previous one.
+   */
+  private cachedHostEntry(raw: string): HostEntry {
+    let entry = this.hostCache!.get(raw);
+    if (entry !== undefined) return entry;
+    entry = this.oldHostCache.get(raw) ?? this.hostEntry(raw);
+    if (this.hostCache!.size >= this.cacheLimit >> 1) {
+      this.oldHostCache = this.hostCache!;
+      this.hostCache = new Map();
+    }
+    this.hostCache!.set(raw, entry);
+    return entry;
+  }
+
+  private hostEntry(raw: string): HostEntry {
+    const cls = classifyHost(raw);
+    return { cls, rules: cls.kind === "name" ? this.hostRules(cls.host) : [] };
   }
 
   private scanIp(ip: Ip, port: number, acc: DecisionAccumulator): void {
@@ -104,14 +135,22 @@ export class IndexedMatcher {
   }
 
   decide(request: NetworkRequest): Decision {
-    const req = normalizeRequest(request);
+    const raw = request.host;
+    let entry: HostEntry | null = null;
+    if (raw !== undefined && raw !== "") entry = this.hostCache === null ? this.hostEntry(raw) : this.cachedHostEntry(raw);
+    const req = normalizeRequestWith(request, entry === null ? null : entry.cls);
     if (req.invalid !== undefined) return invalidDecision(req);
     const acc = this.acc;
     acc.reset(req);
-    if (req.host !== null) this.scanHost(req.host, req.port, acc);
+    if (entry !== null) offerAll(entry.rules, req.port, acc);
     if (req.ip !== null) this.scanIp(req.ip, req.port, acc);
     return acc.finish(req, this.defaults);
   }
+}
+
+interface HostEntry {
+  cls: HostClass;
+  rules: NetworkRule[];
 }
 
 function offerAll(list: NetworkRule[], port: number, acc: DecisionAccumulator): void {

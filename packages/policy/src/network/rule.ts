@@ -68,8 +68,16 @@ export function formatRule(r: NetworkRuleSpec): string {
 export function finishRule(spec: NetworkRuleSpec, id: number): NetworkRule {
   const text = formatRule(spec);
   const pathTest = spec.paths ? picomatch(spec.paths, { dot: true }) : null;
+  // One fixed key order for every rule: the matcher's hot loop then sees a single object shape.
   return {
-    ...spec,
+    action: spec.action,
+    host: spec.host,
+    cidr: spec.cidr,
+    ports: spec.ports,
+    methods: spec.methods,
+    paths: spec.paths,
+    origin: spec.origin,
+    path: spec.path,
     id,
     text,
     label: `${text} (${describeOrigin(spec.origin)})`,
