@@ -4,7 +4,7 @@
 #
 # Output (cached, keyed by inputs): $MOAT_CACHE_DIR/kernels/<hash>/ (default ~/.cache/moat) with
 #   vmlinux (PVH ELF), bzImage, config, build-info.json
-# <hash> = sha256 of (linux-source .deb version, moat.config, this script). Built in a temp dir and
+# <hash> = sha256 of (linux-source .deb version, moat.config, the RECIPE number below). Built in a temp dir and
 # renamed into place, so a failed or interrupted build leaves nothing half-written.
 #
 #   build.sh               build if not cached, print progress, print the directory at the end
@@ -44,7 +44,11 @@ deb_version() {
 }
 
 version=$(deb_version)
-hash=$( { echo "$pkg=$version"; cat "$fragment" "$here/build.sh"; } | sha256sum | cut -c1-16)
+# The key covers what changes the kernel: the source package, the fragment and the build recipe.
+# Bump RECIPE when the make steps below change; edits to messages or checks must not throw away a
+# ~10-minute build (the cache key used to hash this whole script).
+RECIPE=1
+hash=$( { echo "$pkg=$version"; echo "recipe=$RECIPE"; cat "$fragment"; } | sha256sum | cut -c1-16)
 out="$cache/kernels/$hash"
 
 case "$mode" in
