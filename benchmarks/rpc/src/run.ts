@@ -2,13 +2,17 @@
  * Runs every case several times and builds the report: medians and spread, each measured row
  * beside its peer (memcpy for the codec, raw Unix socket for the mux) and the ratio between them.
  */
+import { agentBinary, agentExecStdout, startAgent } from "./agent.js";
 import { codecDecode, codecEncode, memcpy, muxStreams, rawSocket, type Rate } from "./cases.js";
 import { summarize, type Summary } from "./stats.js";
+import { existsSync } from "node:fs";
 
 export interface BenchOptions {
   /** Bytes moved per run and case. */
   totalBytes: number;
   runs: number;
+  /** Also measure the real C agent in host mode (default: when its binary exists). */
+  agent?: boolean;
 }
 
 export interface Row {
@@ -47,6 +51,19 @@ export async function runBench(options: BenchOptions): Promise<Row[]> {
     add("codec decode", 0, await repeat(runs, () => codecDecode(totalBytes, chunk)), "memcpy", copy);
     add("mux 1 stream", 1, await repeat(runs, () => muxStreams(totalBytes, chunk, 1)), "raw unix socket", raw);
     add("mux 8 streams", 8, await repeat(runs, () => muxStreams(totalBytes, chunk, 8)), "raw unix socket", raw);
+    if (chunk === 65536) {
+      const wantAgent = options.agent ?? existsSync(agentBinary());
+      if (!wantAgent) {
+        if (options.agent === undefined) console.log(`skipping "C agent exec": ${agentBinary()} not built (make -C guest/agent)`);
+      } else {
+        const session = await startAgent();
+        try {
+          add("C agent exec", 1, await repeat(runs, () => agentExecStdout(session, totalBytes)), "raw unix socket", raw);
+        } finally {
+          await session.stop();
+        }
+      }
+    }
   }
   return rows;
 }
