@@ -39,6 +39,11 @@ export interface BenchReport {
   /** The indexed matcher with its host cache off (every request walks the indexes). */
   indexedNoCache: Summary;
   linear: Summary;
+  /**
+   * A yardstick for the machine: one Map lookup of the request's host (or IP) and one small object
+   * per request — the floor cost of any hash-based matcher on this machine at this load.
+   */
+  mapLookupFloor: Summary;
   ratio: number;
   target: number;
   targetMet: boolean;
@@ -109,6 +114,10 @@ export function runPolicyBenchmark(options: BenchOptions = {}): BenchReport {
   measure(indexedDecide, fixture.requests, 200);
   measure(linearDecide, fixture.requests.slice(0, 2000), 200);
   measure(noCacheDecide, fixture.requests, 200);
+  const floorMap = new Map<string, number>(fixture.requests.map((r, i) => [r.host ?? r.ip ?? "", i]));
+  const floorDecide = (r: NetworkRequest) => ({ verdict: floorMap.get(r.host ?? r.ip ?? "") === 0 ? "allow" : "deny" });
+  measure(floorDecide, fixture.requests, 100);
+  const floor: number[] = [];
   const fast: number[] = [];
   const uncached: number[] = [];
   const slow: number[] = [];
@@ -116,6 +125,7 @@ export function runPolicyBenchmark(options: BenchOptions = {}): BenchReport {
     fast.push(measure(indexedDecide, fixture.requests, roundMs));
     uncached.push(measure(noCacheDecide, fixture.requests, roundMs));
     slow.push(measure(linearDecide, fixture.requests.slice(0, 2000), roundMs));
+    floor.push(measure(floorDecide, fixture.requests, roundMs / 4));
   }
   const indexed = summarize(fast);
   const lin = summarize(slow);
@@ -130,6 +140,7 @@ export function runPolicyBenchmark(options: BenchOptions = {}): BenchReport {
     indexed,
     indexedNoCache: summarize(uncached),
     linear: lin,
+    mapLookupFloor: summarize(floor),
     ratio: indexed.median / lin.median,
     target,
     targetMet: indexed.median >= target,

@@ -61,7 +61,7 @@ function numericLastLabel(h: string): boolean {
   return /(^|\.)(\d+|0x[0-9a-f]*)$/i.test(h);
 }
 
-function normalizePath(p: string): string {
+export function normalizePath(p: string): string {
   const q = p.search(/[?#]/);
   let s = q >= 0 ? p.slice(0, q) : p;
   if (/\/\.|%2e|\\/i.test(s)) s = new URL(s, "http://h").pathname;
@@ -138,12 +138,16 @@ export class DecisionAccumulator {
   private method: string | null = null;
   private path: string | null = null;
 
-  reset(req: NormalizedRequest): void {
+  reset(req: Pick<NormalizedRequest, "method" | "path">): void {
+    this.resetHttp(req.method, req.path);
+  }
+
+  resetHttp(method: string | null, path: string | null): void {
     this.deny = this.allow = this.condAllow = null;
     this.condDeny = false;
-    this.method = req.method;
-    this.path = req.path;
-    this.hasHttp = req.method !== null || req.path !== null;
+    this.method = method;
+    this.path = path;
+    this.hasHttp = method !== null || path !== null;
   }
 
   offer(r: NetworkRule): void {
@@ -160,12 +164,17 @@ export class DecisionAccumulator {
     } else if (this.allow === null || r.id < this.allow.id) this.allow = r;
   }
 
-  finish(req: NormalizedRequest, defaults: NetworkDefaults): Decision {
+  finish(req: Pick<NormalizedRequest, "host" | "ip">, defaults: NetworkDefaults): Decision {
+    return this.finishWith(req.host === null, req.ip, defaults);
+  }
+
+  /** `ip` may be given lazily (a function) so the IPv4 fast path allocates no address object. */
+  finishWith(noName: boolean, ip: Ip | null | (() => Ip | null), defaults: NetworkDefaults): Decision {
     const { deny, allow, condAllow, condDeny } = this;
     if (deny !== null) return new RuleDecision("deny", deny, false, "denied by ");
     if (allow !== null) return new RuleDecision("allow", allow, condDeny, "allowed by ");
     if (condAllow !== null) return new RuleDecision("allow", condAllow, true, "allowed at connection level for HTTP requests matching ");
-    if (req.host === null && defaults.directIp === "deny") return new DirectIpDecision(req.ip);
+    if (noName && defaults.directIp === "deny") return new DirectIpDecision(typeof ip === "function" ? ip() : ip);
     return new DefaultDecision(defaults, condDeny && defaults.default === "allow");
   }
 }
@@ -234,6 +243,6 @@ export function resolveDecision(candidates: readonly NetworkRule[], req: Normali
 }
 
 /** The decision for a malformed request: deny, naming what is wrong. */
-export function invalidDecision(req: NormalizedRequest): Decision {
+export function invalidDecision(req: Pick<NormalizedRequest, "invalid">): Decision {
   return { verdict: "deny", rule: null, reason: "invalid request: " + (req.invalid ?? "unknown"), inspect: false };
 }

@@ -10,14 +10,14 @@
  * - CIDR rules: sorted address ranges (range-index.ts), one binary search per request.
  * Ports, methods and paths are checked on the few candidates found. Results equal `LinearMatcher`'s.
  */
-import type { Ip } from "./ip.js";
+import { parseIp, parseIpv4Fast, type Ip } from "./ip.js";
 import { RangeIndex } from "./range-index.js";
 import type { NetworkRule } from "./rule.js";
 import {
   classifyHost,
   DecisionAccumulator,
   invalidDecision,
-  normalizeRequestWith,
+  normalizePath,
   portMatches,
   type HostClass,
   type Decision,
@@ -129,22 +129,50 @@ export class IndexedMatcher {
     return { cls, rules: cls.kind === "name" ? this.hostRules(cls.host) : [] };
   }
 
-  private scanIp(ip: Ip, port: number, acc: DecisionAccumulator): void {
-    const list = ip.v === 4 ? this.v4.lookup4(ip.n) : this.v6.lookup(ip.w);
-    if (list !== null) offerAll(list, port, acc);
-  }
-
+  /**
+   * Same semantics as `normalizeRequest` + `resolveDecision` (the property tests hold it to the
+   * linear matcher), written out so the common path allocates only the decision itself.
+   */
   decide(request: NetworkRequest): Decision {
     const raw = request.host;
-    let entry: HostEntry | null = null;
-    if (raw !== undefined && raw !== "") entry = this.hostCache === null ? this.hostEntry(raw) : this.cachedHostEntry(raw);
-    const req = normalizeRequestWith(request, entry === null ? null : entry.cls);
-    if (req.invalid !== undefined) return invalidDecision(req);
+    let host: string | null = null;
+    let ipText = request.ip;
+    let hostRules: NetworkRule[] | null = null;
+    if (raw !== undefined && raw !== "") {
+      const entry = this.hostCache === null ? this.hostEntry(raw) : this.cachedHostEntry(raw);
+      const cls = entry.cls;
+      if (cls.kind === "name") {
+        host = cls.host;
+        hostRules = entry.rules;
+      } else if (cls.kind === "ip") {
+        if (ipText === undefined) ipText = cls.text;
+      } else return invalidDecision({ invalid: cls.message });
+    }
+    let ip4 = -1;
+    let ip: Ip | null = null;
+    if (ipText !== undefined && ipText !== "") {
+      ip4 = parseIpv4Fast(ipText);
+      if (ip4 < 0) {
+        ip = parseIp(ipText);
+        if (ip === null) return invalidDecision({ invalid: `"${ipText}" is not an IP address` });
+        if (ip.v === 4) ip4 = ip.n;
+      }
+    }
+    const port = request.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return invalidDecision({ invalid: `port ${String(port)} is not in 1..65535` });
+    if (host === null && ip4 < 0 && ip === null) return invalidDecision({ invalid: "the request names neither a host nor an IP address" });
     const acc = this.acc;
-    acc.reset(req);
-    if (entry !== null) offerAll(entry.rules, req.port, acc);
-    if (req.ip !== null) this.scanIp(req.ip, req.port, acc);
-    return acc.finish(req, this.defaults);
+    acc.resetHttp(request.method !== undefined ? request.method.toUpperCase() : null, request.path !== undefined ? normalizePath(request.path) : null);
+    if (hostRules !== null) offerAll(hostRules, port, acc);
+    if (ip4 >= 0) {
+      const list = this.v4.lookup4(ip4);
+      if (list !== null) offerAll(list, port, acc);
+    } else if (ip !== null) {
+      const list = this.v6.lookup((ip as { w: number[] }).w);
+      if (list !== null) offerAll(list, port, acc);
+    }
+    const n = ip4;
+    return acc.finishWith(host === null, ip !== null ? ip : n >= 0 ? () => ({ v: 4, n }) : null, this.defaults);
   }
 }
 
