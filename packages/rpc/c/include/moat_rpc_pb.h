@@ -35,7 +35,8 @@ const pb_msgdesc_t *moat_rpc_payload_desc(uint8_t type);
 
 /**
  * Decodes f's payload as desc into msg. On MOAT_RPC_OK free msg with pb_release(desc, msg) when
- * done; on MOAT_RPC_E_PAYLOAD nothing stays allocated and msg is zeroed.
+ * done; on MOAT_RPC_E_PAYLOAD nothing stays allocated (pb_decode releases it) and msg must not be
+ * used. The previous contents of msg do not matter (pb_decode initialises it).
  */
 int moat_rpc_payload_decode(const struct moat_rpc_frame *f, const pb_msgdesc_t *desc, void *msg);
 

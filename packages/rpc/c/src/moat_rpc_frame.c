@@ -63,6 +63,7 @@ int moat_rpc_decoder_feed(struct moat_rpc_decoder *d, const uint8_t *data, size_
     out->payload = NULL;
     return MOAT_RPC_E_TOO_LARGE;
   }
+  if (len == 0 || data == NULL) return MOAT_RPC_NEED_MORE;
   if (d->head_have < MOAT_RPC_HEADER_SIZE) {
     size_t want = MOAT_RPC_HEADER_SIZE - d->head_have;
     size_t take = len < want ? len : want;
