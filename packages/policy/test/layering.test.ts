@@ -3,7 +3,7 @@
  * (.moat/policy.yaml, found from a subdirectory too) < CLI flags, with the origin of every entry
  * kept; and the `policy show` / `policy test` commands on top of it.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, test } from "vitest";
@@ -112,7 +112,7 @@ describe("commands", () => {
     expect(r.exitCode).toBe(0);
     expect(r.text).toContain(`allow api.example.com GET  (project ${join(project, ".moat", "policy.yaml")}:3:13)`);
     expect(r.text).toContain("deny 10.0.0.0/8  (builtin preset balanced)");
-    expect(r.text).toContain("/workspace <- . rw  (builtin defaults)");
+    expect(r.text).toContain(`/workspace <- . (${realpathSync(project)}) rw  (builtin defaults)`);
     expect(r.text).toContain("cpus: 2  (builtin defaults)");
     expect((r.json as { ok: boolean }).ok).toBe(true);
   });

@@ -73,6 +73,12 @@ describe("positions and hints", () => {
     expect(JSON.stringify(items)).not.toContain("sk-live-123");
   });
 
+  test("an env value that is not a variable name is not echoed (it may be the secret)", () => {
+    const items = diagnose("secrets:\n  TOKEN:\n    env: sk-live-abc123\n    hosts: [api.test]\n");
+    expect(items.map((d) => [d.code, d.line, d.column])).toEqual([["invalid-env-name", 3, 10]]);
+    expect(JSON.stringify(items)).not.toContain("sk-live-abc123");
+  });
+
   test("a broad wildcard is a warning, not an error", () => {
     const d = only("network:\n  allow:\n    - \"**.com\"\n");
     expect(d).toMatchObject({ severity: "warning", code: "broad-pattern", line: 3, column: 7 });

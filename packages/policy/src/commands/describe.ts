@@ -1,5 +1,6 @@
 /** Plain-text rendering of an effective policy, every entry followed by where it came from. */
 import type { EffectivePolicy } from "../model/policy.js";
+import type { MountEntry } from "../files/mount-table.js";
 import { describeOrigin, type Origin } from "../model/origin.js";
 import { formatHostPattern } from "../network/host.js";
 import { formatRule } from "../network/rule.js";
@@ -7,11 +8,15 @@ import { formatMiB } from "../resources/size.js";
 
 const from = (o: Origin) => `  (${describeOrigin(o)})`;
 
-export function describePolicy(p: EffectivePolicy): string {
+/** `mounts` (the compiled mount table, when host checks ran) adds each mount's real host path. */
+export function describePolicy(p: EffectivePolicy, mounts: readonly MountEntry[] = []): string {
   const out: string[] = [];
   out.push("files:");
   out.push("  mounts:");
-  for (const m of p.files.mounts) out.push(`    ${m.guest} <- ${m.host} ${m.mode}${from(m.origin)}`);
+  for (const m of p.files.mounts) {
+    const real = mounts.find((e) => e.guestPath === m.guest)?.hostPath;
+    out.push(`    ${m.guest} <- ${m.host}${real && real !== m.host ? ` (${real})` : ""} ${m.mode}${from(m.origin)}`);
+  }
   for (const g of p.files.deny) out.push(`  deny ${g.glob}${from(g.origin)}`);
   for (const g of p.files.readonly) out.push(`  readonly ${g.glob}${from(g.origin)}`);
   out.push(`  outsideLinks: ${p.files.outsideLinks.value}${from(p.files.outsideLinks.origin)}`);

@@ -23,7 +23,7 @@ function sourcesOf(files: readonly { path: string; text: string }[]): Map<string
 export function policyShow(options: LoadOptions): CommandResult {
   const r = loadEffectivePolicy(options);
   const header = ["# layers: builtin defaults", ...r.files.map((f) => `${f.kind} ${f.path}`), "flags"].join(" < ");
-  const parts = [header, describePolicy(r.policy)];
+  const parts = [header, describePolicy(r.policy, r.plan.mounts)];
   if (r.diagnostics.length > 0) parts.push(formatDiagnostics(r.diagnostics, sourcesOf(r.files)));
   return {
     exitCode: r.ok ? 0 : 2,

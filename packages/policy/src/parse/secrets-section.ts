@@ -33,7 +33,9 @@ function parseSecret(w: Walker, name: string, keyNode: AnyNode, node: AnyNode): 
     ok = false;
   } else if (env) {
     const v = w.string(env.value, `${path}.env`);
-    if (v !== null && !NAME.test(v)) w.error("invalid-env-name", env.value, `${path}.env`, `"${v}" is not an environment variable name`, "e.g. OPENAI_API_KEY");
+    // The text is not echoed: a value that is not a variable name may be the secret itself.
+    if (v !== null && !NAME.test(v))
+      w.error("invalid-env-name", env.value, `${path}.env`, `${path}.env is not an environment variable name (${v.length} characters, not shown in case it is the secret itself)`, "name the variable that holds the value, e.g. env: OPENAI_API_KEY");
     else if (v !== null) from = { env: v };
   } else if (file) {
     const v = w.string(file.value, `${path}.file`);
