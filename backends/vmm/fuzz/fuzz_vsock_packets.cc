@@ -49,18 +49,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int client = -1;
   if (size > 0 && (data[0] & 1)) {
     client = unix_socket(path, false);
-    if (client >= 0) (void)!write(client, "CONNECT 1024\n", 13);
+    if (client >= 0) (void)!send(client, "CONNECT 1024\n", 13, MSG_NOSIGNAL);
     loop->run_once(0);
     loop->run_once(0);
   }
   dev->queue_notify(VirtioVsock::kTxQueue);
-  if (client >= 0) (void)!write(client, "xyz", 3);
+  if (client >= 0) (void)!send(client, "xyz", 3, MSG_NOSIGNAL);  // the stream may be reset already
   loop->run_once(0);
   dev->queue_notify(VirtioVsock::kRxQueue);
   for (;;) {  // drain guest-initiated connections so the listener's backlog never fills
     int fd = accept(listener, nullptr, nullptr);
     if (fd < 0) break;
-    (void)!write(fd, "hello", 5);
+    (void)!send(fd, "hello", 5, MSG_NOSIGNAL);
     close(fd);
   }
   loop->run_once(0);

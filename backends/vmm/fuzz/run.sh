@@ -9,6 +9,7 @@ command -v clang++ >/dev/null || { echo "fuzz: clang++ not found — run tools/b
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOAT_VMM_FUZZ=ON >/dev/null
 cmake --build build/fuzz -j2
 mkdir -p build/fuzz/artifacts
+python3 fuzz/make_seeds.py build/fuzz/corpus  # well-formed rings to mutate from
 status=0
 for target in fuzz_descriptor_chain fuzz_block_request fuzz_vsock_packets; do
   corpus=build/fuzz/corpus/$target
