@@ -379,3 +379,31 @@ TEST_CASE("vsock: many concurrent host streams and a large guest->host transfer 
   CHECK(t.dev->connection_count() == static_cast<size_t>(kStreams));
   for (int i = 0; i < kStreams; ++i) close(clients[i]);
 }
+
+TEST_CASE("vsock: guest half-close reaches the host as EOF and the host can still answer") {
+  Harness t;
+  int listener = listen_unix(t.path + "_5000");
+  t.post_rx(16);
+  t.send(vsock::kOpRequest, 77, 5000);
+  REQUIRE(t.recv()->h.op == vsock::kOpResponse);
+  int host = accept(listener, nullptr, nullptr);
+  t.send(vsock::kOpRw, 77, 5000, "request");
+  t.send(vsock::kOpShutdown, 77, 5000, "", vsock::kShutdownSend);
+  CHECK(read_some(host) == "request");
+  char byte;
+  CHECK(recv(host, &byte, 1, 0) == 0);  // EOF: the guest will send no more
+  REQUIRE(::send(host, "reply", 5, 0) == 5);
+  auto data = t.recv();
+  REQUIRE(data);
+  CHECK(data->h.op == vsock::kOpRw);
+  CHECK(data->payload == "reply");
+  close(host);  // host done too: SHUTDOWN(SEND) then RST, and the stream is gone
+  auto shut = t.recv();
+  REQUIRE(shut);
+  CHECK(shut->h.op == vsock::kOpShutdown);
+  auto rst = t.recv();
+  REQUIRE(rst);
+  CHECK(rst->h.op == vsock::kOpRst);
+  CHECK(t.dev->connection_count() == 0u);
+  close(listener);
+}
