@@ -110,6 +110,14 @@ describe("files", () => {
     expect(existsSync(join(root, "d"))).toBe(false);
   });
 
+  it("list stops at maxEntries with RESOURCE_EXHAUSTED", async () => {
+    for (let i = 0; i < 10; i++) writeFileSync(join(root, `f${i}`), "");
+    expect(await pair.client.files.list("/")).toHaveLength(10);
+    const err = await pair.client.files.list("/", { maxEntries: 5 }).catch((e) => e);
+    expect(err).toMatchObject({ code: "RESOURCE_EXHAUSTED" });
+    expect(err.message).toMatch(/more than 5 entries/);
+  });
+
   it("missing files fail with NOT_FOUND naming the path", async () => {
     const err = await pair.client.files.stat("/nope").catch((e) => e);
     expect(err).toMatchObject({ code: "NOT_FOUND", errno: 2 });

@@ -170,12 +170,20 @@ export class FilesApi {
     return toFileStat(info.fileInfo!);
   }
 
-  async list(path: string, options: CallOptions = {}): Promise<FileStat[]> {
+  /** Directory entries (at most maxEntries, default 1,000,000: a guest cannot grow host memory without bound). */
+  async list(path: string, options: CallOptions & { maxEntries?: number } = {}): Promise<FileStat[]> {
     checkPath(path, "list");
+    const max = options.maxEntries ?? 1_000_000;
     const stream = this.open({ list: { path } }, "list", path, options, true);
     const out: FileStat[] = [];
-    for (const msg of await this.drain(stream)) {
-      if (msg.body === "entries") out.push(...(msg.entries!.entries ?? []).map(toFileStat));
+    for await (const msg of stream) {
+      if (msg.body !== "entries") continue;
+      for (const e of msg.entries!.entries ?? []) out.push(toFileStat(e));
+      if (out.length > max) {
+        const message = `files.list ${path}: more than ${max} entries (raise maxEntries to read them)`;
+        stream.reset("RESOURCE_EXHAUSTED", message);
+        throw new RpcError("RESOURCE_EXHAUSTED", message, { streamId: stream.id });
+      }
     }
     return out;
   }
