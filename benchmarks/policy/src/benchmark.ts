@@ -31,6 +31,7 @@ export interface BenchOptions {
 export interface BenchReport {
   rules: number;
   requests: number;
+  distinctHosts: number;
   rounds: number;
   compileMs: number;
   allowed: number;
@@ -133,6 +134,7 @@ export function runPolicyBenchmark(options: BenchOptions = {}): BenchReport {
   return {
     rules: plan.rules.length,
     requests: fixture.requests.length,
+    distinctHosts: new Set(fixture.requests.map((r) => r.host).filter(Boolean)).size,
     rounds,
     compileMs,
     allowed,

@@ -5,7 +5,7 @@
  *   the rules on `x`, `*.x` and `**.x`; the request host is walked once from its end, and at each
  *   label boundary its suffix is looked up (exact for the whole host, `*.` for the first proper
  *   suffix, `**.` for all) — no substrings are built. The rules found for a host (any port) are
- *   kept in a bounded two-generation cache keyed by the raw host string (4,096 names), since a
+ *   kept in a bounded two-generation cache keyed by the raw host string (16,384 names), since a
  *   sandbox talks to few hosts; `hostCacheSize: 0` turns it off;
  * - CIDR rules: sorted address ranges (range-index.ts), one binary search per request.
  * Ports, methods and paths are checked on the few candidates found. Results equal `LinearMatcher`'s.
@@ -60,7 +60,7 @@ export class IndexedMatcher {
     readonly defaults: NetworkDefaults,
     options: { hostCacheSize?: number } = {},
   ) {
-    this.cacheLimit = options.hostCacheSize ?? 4096;
+    this.cacheLimit = options.hostCacheSize ?? 16_384;
     this.hostCache = this.cacheLimit > 0 ? new Map() : null;
     let wildcards = false;
     for (const r of rules) {
