@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/timers.h"
 #include "exec/exec_service.h"
+#include "exec/spawn.h"
 #include "init/mounts.h"
 #include "init/system.h"
 #include "rpc/conn.h"
@@ -85,6 +86,7 @@ static _Noreturn void run_pid1(void) {
     log_error("continuing on the read-only root: writes to / will fail");
   mount_late();
   system_identity(&agent.params);
+  spawn_raise_fd_limit();
   int rc = loop_init(&agent.loop, on_signal, NULL);
   if (rc < 0 || timers_init(&agent.loop) < 0) {
     printf("MOAT_AGENT_FATAL: event loop: %s\n", strerror(rc < 0 ? -rc : errno));
@@ -168,6 +170,7 @@ static int run_host(int argc, char **argv) {
     return 2;
   }
   boot_params_defaults(&agent.params);
+  spawn_raise_fd_limit();
   int rc = loop_init(&agent.loop, on_signal, NULL);
   if (rc < 0 || timers_init(&agent.loop) < 0) {
     fprintf(stderr, "moat-agent: event loop: %s\n", strerror(rc < 0 ? -rc : errno));

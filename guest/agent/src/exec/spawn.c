@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -103,9 +105,38 @@ static int exec_search(const char *name, const char *candidates, char *const *ar
   return result;
 }
 
+static struct rlimit child_nofile;
+static bool child_nofile_set;
+
+void spawn_raise_fd_limit(void) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  child_nofile = r;
+  child_nofile_set = true;
+  r.rlim_cur = r.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &r);
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* Closes every descriptor above 2 except keep (close_range(2), or a loop on older kernels). */
+static void close_other_fds(int keep) {
+  bool ok = keep <= 3 || syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) == 0;
+  if (keep < 3) ok = ok && syscall(SYS_close_range, 3u, ~0u, 0u) == 0;
+  else ok = ok && syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0;
+  if (ok) return;
+  struct rlimit nofile;
+  int max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max < 65536 ? (int)nofile.rlim_max : 65536;
+  for (int fd = 3; fd < max_fd; fd++)
+    if (fd != keep) close(fd);
+}
+
 static _Noreturn void child_main(const struct spawn_spec *spec, int status_fd, int in_r, int out_w,
                                  int err_w, const char *pty_slave, const char *candidates) {
   loop_reset_signals_for_child();
+  if (child_nofile_set) setrlimit(RLIMIT_NOFILE, &child_nofile); /* programs expect the usual soft limit */
   if (setsid() < 0) child_fail(status_fd, STAGE_TTY, errno);
   if (pty_slave) {
     int s = open(pty_slave, O_RDWR);
@@ -119,8 +150,7 @@ static _Noreturn void child_main(const struct spawn_spec *spec, int status_fd, i
   if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
     child_fail(status_fd, STAGE_TTY, errno);
   /* Close every other descriptor the agent holds (sockets, other children's pipes). */
-  for (int fd = 3; fd < 1024; fd++)
-    if (fd != status_fd) close(fd);
+  close_other_fds(status_fd);
   if (spec->cwd && spec->cwd[0] && chdir(spec->cwd) != 0) child_fail(status_fd, STAGE_CWD, errno);
   if (spec->set_user) {
     if (setgroups(0, NULL) != 0 && errno != EPERM) child_fail(status_fd, STAGE_USER, errno);

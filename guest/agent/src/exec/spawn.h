@@ -43,6 +43,12 @@ struct spawned {
  */
 int spawn_process(const struct spawn_spec *spec, struct spawned *out, char *err, size_t errlen);
 
+/**
+ * Raises the agent's own open-file limit to its hard limit (every exec holds 3 descriptors), while
+ * children keep starting with the original soft limit.
+ */
+void spawn_raise_fd_limit(void);
+
 /** Applies a new terminal size to a pty master. Returns 0 or -errno. */
 int spawn_resize(int pty_fd, uint16_t rows, uint16_t cols);
 
