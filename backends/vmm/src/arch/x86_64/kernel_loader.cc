@@ -95,7 +95,8 @@ ElfLoad load_elf(const vmm::GuestMemory& mem, const std::vector<uint8_t>& image,
   std::vector<Elf64_Phdr> phdrs;
   for (uint16_t i = 0; i < eh.e_phnum; ++i) {
     auto ph = get<Elf64_Phdr>(image, eh.e_phoff + uint64_t(i) * sizeof(Elf64_Phdr), path);
-    if (ph.p_offset > image.size() || image.size() - ph.p_offset < ph.p_filesz || ph.p_filesz > ph.p_memsz)
+    if (ph.p_offset > image.size() || image.size() - ph.p_offset < ph.p_filesz ||
+        (ph.p_type == PT_LOAD && ph.p_filesz > ph.p_memsz))
       throw runtime_error("kernel " + path + ": program header " + std::to_string(i) + " points outside the file");
     phdrs.push_back(ph);
   }
