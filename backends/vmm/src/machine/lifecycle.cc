@@ -35,16 +35,17 @@ void Machine::start() {
 
 void Machine::finish(std::string reason, uint32_t status, std::string detail) {
   {
+    // Kicks happen under the state lock, and a vCPU clears its kick only under it too, so a kick
+    // can never be cleared by a vCPU that has not seen the reason for it.
     std::lock_guard lock(state_mutex_);
     if (finished_) return;
     finished_ = true;
     exit_ = {std::move(reason), status, std::move(detail)};
     paused_ = false;
+    stopping_ = true;
+    for (auto& vcpu : vcpus_) vcpu->kick();
   }
-  stopping_ = true;
   state_cv_.notify_all();
-  for (auto& vcpu : vcpus_) vcpu->kick();
-  if (!started_) return;
 }
 
 void Machine::kill() { finish("killed", 0, ""); }
@@ -53,9 +54,7 @@ void Machine::pause() {
   std::unique_lock lock(state_mutex_);
   if (finished_ || !started_) return;
   paused_ = true;
-  lock.unlock();
   for (auto& vcpu : vcpus_) vcpu->kick();
-  lock.lock();
   state_cv_.wait(lock, [&] { return finished_ || vcpus_parked_ == vcpus_running_.load(); });
 }
 
@@ -68,8 +67,13 @@ void Machine::resume() {
 }
 
 void Machine::vcpu_thread_done() {
-  if (vcpus_running_.fetch_sub(1) == 1) loop_->stop();
-  state_cv_.notify_all();  // a pause() waiting for parked vCPUs re-checks the count
+  bool last;
+  {
+    std::lock_guard lock(state_mutex_);  // a pause() waiting for parked vCPUs re-checks the count
+    last = vcpus_running_.fetch_sub(1) == 1;
+  }
+  state_cv_.notify_all();
+  if (last) loop_->stop();
 }
 
 }  // namespace moat::machine

@@ -23,8 +23,7 @@ void Machine::vcpu_main(size_t index) {
         state_cv_.wait(lock, [&] { return !paused_ || stopping_.load(); });
         --vcpus_parked_;
       }
-      lock.unlock();
-      if (!stopping_) vcpu.clear_kick();
+      if (!stopping_) vcpu.clear_kick();  // under the lock: see Machine::finish()
       continue;
     }
     if (!handle_exit(exit)) break;
