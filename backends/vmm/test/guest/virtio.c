@@ -62,6 +62,7 @@ int virtio_setup_queue(uint64_t base, struct vq* q, uint16_t index, uint16_t siz
   q->num_free = size;
   q->free_head = 0;
   for (uint16_t i = 0; i < size; ++i) q->desc[i].next = (uint16_t)(i + 1);
+  q->avail[0] = 1;  // VRING_AVAIL_F_NO_INTERRUPT: we poll (no IDT at CPL3), spare the VMM the IRQ
   t1_mmio_write32(base + R_QUEUE_NUM, size);
   write64(base + R_QUEUE_DESC, (uint64_t)(uintptr_t)q->desc);
   write64(base + R_QUEUE_DRIVER, (uint64_t)(uintptr_t)q->avail);
