@@ -154,7 +154,8 @@ void VirtioMmioTransport::write_register(uint64_t offset, uint32_t value) {
       if (q && !frozen) q->size = static_cast<uint16_t>(value > 0xffff ? 0 : value);
       return;
     case mmio::kQueueReady:
-      if (q && !frozen) q->ready = value == 1;
+      // Clearing is allowed any time (Linux's vm_del_vq writes 0 and reads it back).
+      if (q && (!frozen || value == 0)) q->ready = value == 1;
       return;
     case mmio::kQueueDescLow: if (q && !frozen) set_low(q->desc_table, value); return;
     case mmio::kQueueDescHigh: if (q && !frozen) set_high(q->desc_table, value); return;
