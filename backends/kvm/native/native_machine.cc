@@ -18,6 +18,8 @@ struct NativeMachine::Shared {
   std::unique_ptr<KvmHypervisor> hypervisor;
   std::unique_ptr<machine::Machine> machine;
   bool starting = false;
+  /** kill() before the machine existed (start() still building it): kill it as soon as it runs. */
+  bool kill_requested = false;
 };
 
 namespace {
@@ -174,6 +176,7 @@ Napi::Value NativeMachine::start(const Napi::CallbackInfo& info) {
         std::lock_guard lock(shared->mutex);
         shared->hypervisor = std::move(hypervisor);
         shared->machine = std::move(m);
+        if (shared->kill_requested) shared->machine->kill();
       },
       [shared](Napi::Env env) -> Napi::Value {
         Napi::Object result = Napi::Object::New(env);
@@ -227,6 +230,7 @@ Napi::Value NativeMachine::resume(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeMachine::kill(const Napi::CallbackInfo& info) {
   std::lock_guard lock(shared_->mutex);
+  shared_->kill_requested = true;
   if (shared_->machine) shared_->machine->kill();
   return info.Env().Undefined();
 }

@@ -78,6 +78,15 @@ describe.skipIf(skipReason)("test-payload mode on KVM", () => {
     expect(exit.reason).toBe("killed");
   });
 
+  test("kill() while start() is still building the machine ends it as killed", async () => {
+    const path = assemble(dir.path, "spin2", asm.spin);
+    const vm = new NativeVm({ vcpus: 1, memoryBytes: 32 * MiB, testPayload: { path } });
+    const started = vm.start();
+    const killed = vm.kill();
+    await started;
+    expect((await killed).reason).toBe("killed");
+  });
+
   test("unmapped MMIO reads return all ones and do not stop the guest", async () => {
     // Reads 4 bytes from the last page of the MMIO window (no device there): expects 0xffffffff.
     const path = assemble(
