@@ -171,6 +171,8 @@ const base: Row[] = [
   ["direct ip without name: directIp deny", { ip: "93.184.216.34", port: 443 }, "deny", null],
   ["neither name nor ip", { port: 443 }, "deny", null],
   ["empty host", { host: "", port: 443 }, "deny", null],
+  ["host with a port is refused", { host: "example.com:443", port: 443 }, "deny", null],
+  ["IPv4 literal with a port is refused", { host: "203.0.113.5:443", port: 443 }, "deny", null],
   // HTTP method and path
   ["http GET allowed path", { host: "api.http.test", port: 443, method: "GET", path: "/v1/models" }, "allow", "allow api.http.test GET,HEAD /v1/**,/health"],
   ["http lower-case method", { host: "api.http.test", port: 443, method: "get", path: "/v1/models" }, "allow", "allow api.http.test GET,HEAD /v1/**,/health"],
@@ -216,6 +218,22 @@ describe("network decisions", () => {
     expect(d.inspect).toBe(inspect ?? false);
     const l = linear.decide(req);
     expect({ verdict: l.verdict, rule: l.rule?.id, inspect: l.inspect, reason: l.reason }).toEqual({ verdict: d.verdict, rule: d.rule?.id, inspect: d.inspect, reason: d.reason });
+  });
+});
+
+describe("invalid requests say why", () => {
+  const { plan } = networkFromYaml("network: {preset: open}");
+  test.each([
+    [{ host: "example.com:443", port: 443 }, /includes a port/],
+    [{ host: "127.1", port: 80 }, /non-standard form/],
+    [{ host: "a..b", port: 80 }, /not a valid host name/],
+    [{ ip: "1.2.3", port: 80 }, /not an IP address/],
+    [{ host: "a.test", port: 0 }, /not in 1..65535/],
+    [{ port: 80 }, /neither a host nor an IP/],
+  ])("%j", (req, why) => {
+    const d = plan.decide(req);
+    expect(d.verdict).toBe("deny");
+    expect(d.reason).toMatch(why);
   });
 });
 
