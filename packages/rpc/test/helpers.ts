@@ -8,6 +8,15 @@ import type { Connection } from "../src/mux/connection.js";
 import { createNodeAgent } from "../src/server/node-agent.js";
 import { serve, type CallHandlers, type ServeOptions } from "../src/server/serve.js";
 
+/** Polls cond until it holds (or throws after timeoutMs): for effects on the other end of a socket. */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`waitFor: ${what} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export interface SocketPair {
   a: net.Socket;
   b: net.Socket;
