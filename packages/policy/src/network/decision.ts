@@ -74,8 +74,10 @@ export type HostClass = { kind: "name"; host: string } | { kind: "ip"; text: str
 /** Classifies and normalises a request's `host` field (an IP literal in the name position is an address). */
 export function classifyHost(raw: string): HostClass {
   const h = raw.endsWith(".") ? raw.slice(0, -1) : raw;
-  if (/^[^:[\]]+:\d*$/.test(h)) return { kind: "invalid", message: `"${raw}" includes a port; pass the host name and the port separately` };
-  if (parseIpv4Fast(h) >= 0 || h.includes(":")) return { kind: "ip", text: h };
+  const colon = h.indexOf(":");
+  if (colon >= 0 && h.indexOf(":", colon + 1) < 0 && h.charCodeAt(0) !== 91)
+    return { kind: "invalid", message: `"${raw}" includes a port; pass the host name and the port separately` };
+  if (colon >= 0 || parseIpv4Fast(h) >= 0) return { kind: "ip", text: h };
   // `127.1`, `0x7f.1`: resolvers read these as IPv4 in short forms; never treat them as names.
   if (numericLastLabel(h)) return { kind: "invalid", message: `"${raw}" is an IP address in a non-standard form` };
   const host = normalizeHost(raw);

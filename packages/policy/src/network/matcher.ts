@@ -98,10 +98,10 @@ export class IndexedMatcher {
         const slot = list[k]!;
         if (slot.name.length !== len - i || !host.endsWith(slot.name)) continue;
         if (i === 0) {
-          if (slot.exact !== null) out.push(...slot.exact);
+          if (slot.exact !== null) append(out, slot.exact);
         } else {
-          if (slot.one !== null && i - 1 === firstDot) out.push(...slot.one);
-          if (slot.any !== null) out.push(...slot.any);
+          if (slot.one !== null && i - 1 === firstDot) append(out, slot.one);
+          if (slot.any !== null) append(out, slot.any);
         }
       }
     }
@@ -179,6 +179,10 @@ export class IndexedMatcher {
 interface HostEntry {
   cls: HostClass;
   rules: NetworkRule[];
+}
+
+function append(out: NetworkRule[], list: readonly NetworkRule[]): void {
+  for (let i = 0; i < list.length; i++) out.push(list[i]!);
 }
 
 function offerAll(list: NetworkRule[], port: number, acc: DecisionAccumulator): void {
