@@ -168,16 +168,16 @@ export class DecisionAccumulator {
   }
 
   finish(req: Pick<NormalizedRequest, "host" | "ip">, defaults: NetworkDefaults): Decision {
-    return this.finishWith(req.host === null, req.ip, defaults);
+    return this.finishWith(req.host === null, req.ip, -1, defaults);
   }
 
-  /** `ip` may be given lazily (a function) so the IPv4 fast path allocates no address object. */
-  finishWith(noName: boolean, ip: Ip | null | (() => Ip | null), defaults: NetworkDefaults): Decision {
+  /** The address is `ip`, or the IPv4 number `ip4` (>= 0) so the fast path allocates no address object. */
+  finishWith(noName: boolean, ip: Ip | null, ip4: number, defaults: NetworkDefaults): Decision {
     const { deny, allow, condAllow, condDeny } = this;
     if (deny !== null) return new RuleDecision("deny", deny, false, "denied by ");
     if (allow !== null) return new RuleDecision("allow", allow, condDeny, "allowed by ");
     if (condAllow !== null) return new RuleDecision("allow", condAllow, true, "allowed at connection level for HTTP requests matching ");
-    if (noName && defaults.directIp === "deny") return new DirectIpDecision(typeof ip === "function" ? ip() : ip);
+    if (noName && defaults.directIp === "deny") return new DirectIpDecision(ip !== null ? ip : ip4 >= 0 ? { v: 4, n: ip4 } : null);
     return new DefaultDecision(defaults, condDeny && defaults.default === "allow");
   }
 }

@@ -171,8 +171,7 @@ export class IndexedMatcher {
       const list = this.v6.lookup((ip as { w: number[] }).w);
       if (list !== null) offerAll(list, port, acc);
     }
-    const n = ip4;
-    return acc.finishWith(host === null, ip !== null ? ip : n >= 0 ? () => ({ v: 4, n }) : null, this.defaults);
+    return acc.finishWith(host === null, ip, ip4, this.defaults);
   }
 }
 
