@@ -146,6 +146,13 @@ bool SplitQueue::needs_interrupt() const {
   return !flags || !(*flags & kAvailFNoInterrupt);
 }
 
+void SplitQueue::set_notification(bool enabled) {
+  if (!memory_) return;
+  constexpr uint16_t kUsedFNoNotify = 1;
+  memory_->write_obj<uint16_t>(config_.used_ring, enabled ? 0 : kUsedFNoNotify);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
 // ---- ChainReader ----
 
 ChainReader::ChainReader(const GuestMemory& memory, const DescriptorChain& chain)

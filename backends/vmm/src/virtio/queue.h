@@ -8,7 +8,8 @@
  * device-writable ones, no INDIRECT descriptors (the feature is not offered), avail index not more
  * than `size` ahead. A violation yields QueueError (the device then marks itself NEEDS_RESET);
  * nothing is ever dereferenced unchecked. `add_used()` writes the used element and publishes the
- * index with a release fence. EVENT_IDX is not offered; VRING_AVAIL_F_NO_INTERRUPT is honoured.
+ * index with a release fence. EVENT_IDX is not offered; VRING_AVAIL_F_NO_INTERRUPT is honoured and
+ * VRING_USED_F_NO_NOTIFY suppresses kicks while a device drains the queue.
  */
 #pragma once
 
@@ -111,6 +112,12 @@ class SplitQueue {
   bool add_used(uint16_t head, uint32_t len);
   /** Whether the driver wants an interrupt now (VRING_AVAIL_F_NO_INTERRUPT not set). */
   bool needs_interrupt() const;
+  /**
+   * Sets or clears VRING_USED_F_NO_NOTIFY: while a device drains a queue it asks the driver not to
+   * kick (each kick is a VM exit). After re-enabling, the caller must check has_available() again
+   * (a full fence orders the flag write before that read), or a chain published meanwhile waits.
+   */
+  void set_notification(bool enabled);
 
   uint16_t size() const { return config_.size; }
   bool ready() const { return memory_ != nullptr; }

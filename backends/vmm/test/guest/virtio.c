@@ -100,7 +100,11 @@ int vq_add(struct vq* q, const struct vbuf* bufs, int count) {
   return head;
 }
 
-void vq_kick(struct vq* q) { t1_mmio_write32(q->base + R_QUEUE_NOTIFY, q->index); }
+void vq_kick(struct vq* q) {
+  t1_barrier();  // the avail index must be visible before we read the device's flag
+  if (q->used[0] & 1) return;  // VRING_USED_F_NO_NOTIFY: the device is draining and will see it
+  t1_mmio_write32(q->base + R_QUEUE_NOTIFY, q->index);
+}
 
 int vq_get_used(struct vq* q, uint32_t* len) {
   uint16_t used_idx = (uint16_t)(q->used[0] >> 16);

@@ -48,6 +48,10 @@ TEST_CASE("SplitQueue: pops a chain, reader/writer cross buffers, used ring is p
   CHECK(used->first == head);
   CHECK(used->second == 5);
   CHECK(q.needs_interrupt());
+  q.set_notification(false);
+  CHECK(ram.memory->read_obj<uint16_t>(driver.config().used_ring) == 1u);  // VRING_USED_F_NO_NOTIFY
+  q.set_notification(true);
+  CHECK(ram.memory->read_obj<uint16_t>(driver.config().used_ring) == 0u);
 }
 
 TEST_CASE("SplitQueue: undo_pop returns the chain") {

@@ -68,6 +68,7 @@ TEST_CASE("virtio-mmio: identification, negotiation, activation, notify, interru
   auto used = driver.pop_used();
   REQUIRE(used);
   CHECK(used->second == 64u);
+  CHECK(ram.memory->read_obj<uint16_t>(driver.config().used_ring) == 0u);  // kicks re-enabled after draining
   bool nonzero = false;
   for (int i = 0; i < 64; ++i) nonzero |= ram.bytes[0x10000 + i] != 0;
   CHECK(nonzero);

@@ -36,9 +36,15 @@ void VirtioRng::queue_notify(uint16_t index) {
   std::lock_guard lock(mutex_);
   if (!active_ || index != 0) return;
   bool completed = false;
+  queue_.set_notification(false);  // no kicks while we drain
   for (;;) {
     auto next = queue_.pop();
-    if (std::holds_alternative<std::monostate>(next)) break;
+    if (std::holds_alternative<std::monostate>(next)) {
+      queue_.set_notification(true);
+      if (!queue_.has_available()) break;
+      queue_.set_notification(false);
+      continue;
+    }
     if (auto* error = std::get_if<QueueError>(&next)) {
       active_ = false;
       context_.interrupt->mark_broken("virtio-rng: " + error->message);

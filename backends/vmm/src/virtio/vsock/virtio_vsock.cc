@@ -338,9 +338,15 @@ struct VirtioVsock::Impl : std::enable_shared_from_this<VirtioVsock::Impl> {
   void process_tx_locked() {
     if (!active || broken) return;
     bool used_any = false;
+    tx.set_notification(false);  // no kicks while we drain
     while (pending_rst.size() < kMaxPendingControl) {
       auto next = tx.pop();
-      if (std::holds_alternative<std::monostate>(next)) break;
+      if (std::holds_alternative<std::monostate>(next)) {
+        tx.set_notification(true);
+        if (!tx.has_available()) break;
+        tx.set_notification(false);
+        continue;
+      }
       if (auto* e = std::get_if<QueueError>(&next)) return mark_broken("TX queue: " + e->message);
       const auto& chain = std::get<DescriptorChain>(next);
       ChainReader reader(*context.memory, chain);
@@ -356,6 +362,7 @@ struct VirtioVsock::Impl : std::enable_shared_from_this<VirtioVsock::Impl> {
       if (!tx.add_used(chain.head, 0)) return mark_broken("TX used ring unwritable");
       used_any = true;
     }
+    tx.set_notification(true);  // also when paused on the RST backlog: the next kick must reach us
     if (used_any && tx.needs_interrupt()) context.interrupt->signal_used_queue(kTxQueue);
   }
 
