@@ -17,7 +17,7 @@ export { LinearMatcher } from "./network/linear-matcher.js";
 export { PRESETS, type PresetDefinition } from "./network/presets.js";
 export { nodePolicyFs, type PolicyFs, type FileInfo } from "./files/policy-fs.js";
 export { compileMounts, sensitiveAreas, type MountEntry, type MountContext } from "./files/mount-table.js";
-export { compileSecrets, type SecretEntry, type SecretTable } from "./secrets/secret-table.js";
+export { compileSecrets, type SecretEntry, type SecretTable, type InjectionResult } from "./secrets/secret-table.js";
 export { compileNetwork, type NetworkPlan, type ConnectionRequest } from "./compile/network.js";
 export { compilePlan, type Plan, type CompileOptions } from "./compile/plan.js";
 export { builtinLayer } from "./layering/builtin.js";

@@ -38,6 +38,21 @@ export interface SecretTable {
   guestEnv(): Record<string, string>;
   /** Reads the value from the host. Throws an error naming the variable or file when it is absent. */
   value(entry: SecretEntry): string;
+  /**
+   * Applies the secrets bound to `host` to one HTTP request's headers (names compared
+   * case-insensitively): header secrets set their header to `format` with the value; placeholder
+   * secrets replace their placeholder in every header value. Placeholders of secrets *not* bound to
+   * this host are left as they are and reported in `unbound` (the guest tried to send one elsewhere).
+   */
+  inject(host: string, headers: Readonly<Record<string, string>>): InjectionResult;
+}
+
+export interface InjectionResult {
+  headers: Record<string, string>;
+  /** Names of the secrets applied. */
+  injected: string[];
+  /** Names of secrets whose placeholder appeared in a request to a host they are not bound to. */
+  unbound: string[];
 }
 
 function filePath(p: string, ctx: SecretContext): string {
@@ -88,6 +103,30 @@ export function compileSecrets(policy: EffectivePolicy, network: NetworkPlan, ct
       const v = readSource(entry.from, ctx);
       if (v === null) throw new Error(`secret "${entry.name}": ${describeSource(entry.from, ctx)} is not set — export it or create it`);
       return v;
+    },
+    inject(host, headers) {
+      const bound = this.forHost(host);
+      const out: Record<string, string> = { ...headers };
+      const injected: string[] = [];
+      for (const e of bound) {
+        const value = this.value(e);
+        if (e.header !== undefined) {
+          for (const k of Object.keys(out)) if (k.toLowerCase() === e.header.toLowerCase()) delete out[k];
+          out[e.header] = e.format.split("{value}").join(value);
+          injected.push(e.name);
+        } else {
+          let hit = false;
+          for (const [k, v] of Object.entries(out)) {
+            if (!v.includes(e.placeholder)) continue;
+            out[k] = v.split(e.placeholder).join(value);
+            hit = true;
+          }
+          if (hit) injected.push(e.name);
+        }
+      }
+      const boundNames = new Set(bound.map((e) => e.name));
+      const unbound = entries.filter((e) => !boundNames.has(e.name) && Object.values(headers).some((v) => v.includes(e.placeholder))).map((e) => e.name);
+      return { headers: out, injected, unbound };
     },
   };
 }
