@@ -11,7 +11,7 @@ export * as policyKeys from "./parse/keys.js";
 export { normalizeHost, parseHostPattern, hostMatches, formatHostPattern, type HostPattern } from "./network/host.js";
 export { parseIp, parseCidr, cidrContains, formatIp, formatCidr, type Ip, type Cidr } from "./network/ip.js";
 export { parseRuleTarget, finishRule, formatRule, type NetworkRule, type NetworkRuleSpec, type Verdict, type PortRange } from "./network/rule.js";
-export { normalizeRequest, type NetworkRequest, type Decision, type NetworkDefaults } from "./network/decision.js";
+export { normalizeRequest, type NetworkRequest, type Decision, type NetworkDefaults, type ResolveDecision } from "./network/decision.js";
 export { IndexedMatcher } from "./network/matcher.js";
 export { LinearMatcher } from "./network/linear-matcher.js";
 export { PRESETS, type PresetDefinition } from "./network/presets.js";

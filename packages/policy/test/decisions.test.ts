@@ -221,6 +221,31 @@ describe("network decisions", () => {
   });
 });
 
+describe("DNS: which names the egress stub may resolve", () => {
+  const { plan } = networkFromYaml(POLICY);
+  test.each([
+    ["example.com", true],
+    ["a.one.test", true],
+    ["bad.one.test", false],
+    ["x.deep.mixed.test", false],
+    ["api.http.test", true],
+    ["ports.test", true],
+    ["unknown.test", false],
+    ["Bücher.de.", true],
+    ["203.0.113.5", false],
+    ["127.1", false],
+  ] as const)("%s → %s", (name, resolve) => {
+    expect(plan.mayResolve(name).resolve, plan.mayResolve(name).reason).toBe(resolve);
+  });
+
+  test("default allow resolves unknown names but not names denied on every port", () => {
+    const { plan: open } = networkFromYaml("network: {preset: open, deny: [evil.test, 'smtp.test:25']}");
+    expect(open.mayResolve("anything.test").resolve).toBe(true);
+    expect(open.mayResolve("evil.test").resolve).toBe(false);
+    expect(open.mayResolve("smtp.test").resolve).toBe(true);
+  });
+});
+
 describe("invalid requests say why", () => {
   const { plan } = networkFromYaml("network: {preset: open}");
   test.each([

@@ -135,6 +135,20 @@ describe("matcher properties", () => {
     );
   });
 
+  test("mayResolve: indexed equals linear, and a name resolved under default deny has an allow rule", () => {
+    fc.assert(
+      fc.property(policyArb, fc.array(hostArb, { minLength: 1, maxLength: 10 }), ({ specs, defaults }, names) => {
+        const { indexed, linear } = build(specs, defaults);
+        for (const name of names) {
+          const a = indexed.mayResolve(name);
+          expect(a).toEqual(linear.mayResolve(name));
+          if (a.resolve && defaults.default === "deny") expect(a.reason).toMatch(/allows it on some port/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("deny always wins: adding a matching deny rule anywhere makes the verdict deny", () => {
     fc.assert(
       fc.property(

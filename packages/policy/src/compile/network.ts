@@ -8,7 +8,7 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { EffectivePolicy } from "../model/policy.js";
 import { describeOrigin } from "../model/origin.js";
 import { normalizeHost } from "../network/host.js";
-import type { Decision, NetworkDefaults, NetworkRequest } from "../network/decision.js";
+import type { Decision, NetworkDefaults, NetworkRequest, ResolveDecision } from "../network/decision.js";
 import { IndexedMatcher } from "../network/matcher.js";
 import { finishRule, type NetworkRule } from "../network/rule.js";
 import { ruleMatchKey } from "../parse/network-section.js";
@@ -34,6 +34,8 @@ export interface NetworkPlan {
    * (`directIp` applies); otherwise every name is decided together with the IP and any deny wins.
    */
   decideConnection(request: ConnectionRequest): Decision;
+  /** Whether the egress DNS stub may resolve `name` for the guest (DNS queries are a way out too). */
+  mayResolve(name: string): ResolveDecision;
 }
 
 export function compileNetwork(policy: EffectivePolicy, bag: DiagnosticBag): NetworkPlan {
@@ -71,6 +73,7 @@ export function compileNetwork(policy: EffectivePolicy, bag: DiagnosticBag): Net
     rules,
     defaults,
     decide,
+    mayResolve: (name) => matcher.mayResolve(name),
     decideConnection(request) {
       const base = { ip: request.ip, port: request.port, ...(request.method !== undefined ? { method: request.method } : {}), ...(request.path !== undefined ? { path: request.path } : {}) };
       const names = [...new Set(request.names.map((n) => normalizeHost(n) ?? n))];

@@ -245,6 +245,32 @@ export function resolveDecision(candidates: readonly NetworkRule[], req: Normali
   return acc.finish(req, defaults);
 }
 
+/** Whether the egress DNS stub may resolve a name for the guest (see README "DNS"). */
+export interface ResolveDecision {
+  resolve: boolean;
+  reason: string;
+}
+
+/**
+ * DNS semantics shared by both matchers, given every host rule matching the name (any port):
+ * refuse when a deny rule on all ports with no method/path matches; resolve when any allow rule
+ * matches (on some port, perhaps only for some requests); otherwise follow `default`.
+ */
+export function resolveName(hostRules: readonly NetworkRule[], defaults: NetworkDefaults): ResolveDecision {
+  let allow: NetworkRule | null = null;
+  let deny: NetworkRule | null = null;
+  for (const r of hostRules) {
+    if (r.action === "deny") {
+      if (!r.conditional && r.ports === null && (deny === null || r.id < deny.id)) deny = r;
+    } else if (allow === null || r.id < allow.id) allow = r;
+  }
+  if (deny !== null) return { resolve: false, reason: "not resolved: denied on every port by " + deny.label };
+  if (allow !== null) return { resolve: true, reason: "resolved: " + allow.label + " allows it on some port" };
+  return defaults.default === "allow"
+    ? { resolve: true, reason: "resolved: no rule names it and network.default is allow" }
+    : { resolve: false, reason: "not resolved: no allow rule names it (network.default: deny); names reached only through a CIDR allow are not resolved" };
+}
+
 /** The decision for a malformed request: deny, naming what is wrong. */
 export function invalidDecision(req: Pick<NormalizedRequest, "invalid">): Decision {
   return { verdict: "deny", rule: null, reason: "invalid request: " + (req.invalid ?? "unknown"), inspect: false };

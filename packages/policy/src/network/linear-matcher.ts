@@ -7,7 +7,10 @@ import { hostMatches } from "./host.js";
 import { cidrContains } from "./ip.js";
 import type { NetworkRule } from "./rule.js";
 import {
+  classifyHost,
   invalidDecision,
+  resolveName,
+  type ResolveDecision,
   normalizeRequest,
   portMatches,
   resolveDecision,
@@ -21,6 +24,12 @@ export class LinearMatcher {
     readonly rules: readonly NetworkRule[],
     readonly defaults: NetworkDefaults,
   ) {}
+
+  mayResolve(name: string): ResolveDecision {
+    const cls = classifyHost(name);
+    if (cls.kind !== "name") return { resolve: false, reason: cls.kind === "ip" ? `"${name}" is an address, not a name` : cls.message };
+    return resolveName(this.rules.filter((r) => r.host !== undefined && hostMatches(r.host, cls.host)), this.defaults);
+  }
 
   decide(request: NetworkRequest): Decision {
     const req = normalizeRequest(request);

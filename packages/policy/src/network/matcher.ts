@@ -19,7 +19,9 @@ import {
   invalidDecision,
   normalizePath,
   portMatches,
+  resolveName,
   type HostClass,
+  type ResolveDecision,
   type Decision,
   type NetworkDefaults,
   type NetworkRequest,
@@ -127,6 +129,13 @@ export class IndexedMatcher {
   private hostEntry(raw: string): HostEntry {
     const cls = classifyHost(raw);
     return { cls, rules: cls.kind === "name" ? this.hostRules(cls.host) : [] };
+  }
+
+  /** May the DNS stub resolve this name for the guest? (DNS is itself a way out: see README.) */
+  mayResolve(name: string): ResolveDecision {
+    const cls = classifyHost(name);
+    if (cls.kind !== "name") return { resolve: false, reason: cls.kind === "ip" ? `"${name}" is an address, not a name` : cls.message };
+    return resolveName(this.hostRules(cls.host), this.defaults);
   }
 
   /**
