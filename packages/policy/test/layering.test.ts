@@ -130,6 +130,7 @@ describe("commands", () => {
     expect(denied.exitCode).toBe(1);
     expect(denied.text).toContain("DENY x.tracker.test:443");
     expect(denied.text).toContain(`deny **.tracker.test (project ${join(project, ".moat", "policy.yaml")}:2:10)`);
+    expect(denied.text).toContain("dns: not resolved: denied on every port by deny **.tracker.test");
     const allowed = policyTest({ host: "registry.npmjs.org", port: "443", method: "get", path: "/" }, { cwd: project, homeDir: home, env: env() });
     expect(allowed.exitCode).toBe(0);
     expect(allowed.text).toContain("ALLOW registry.npmjs.org:443 GET /");

@@ -94,6 +94,8 @@ export function policyTest(request: TestRequest, options: LoadOptions): CommandR
   const target = `${request.host ?? formatIp(parseIp(request.ip!)!)}${request.ip && request.host ? ` (${request.ip})` : ""}:${port}${request.method ? ` ${request.method.toUpperCase()}` : ""}${request.path ? ` ${request.path}` : ""}`;
   const lines = [`${d.verdict.toUpperCase()} ${target}`, `  reason: ${d.reason}`];
   if (d.inspect) lines.push("  inspect: yes — HTTP requests on this connection are decided one by one");
+  const dns = request.host && !parseIp(request.host) ? r.plan.network.mayResolve(request.host) : null;
+  if (dns) lines.push(`  dns: ${dns.reason}`);
   const secrets = request.host && d.verdict === "allow" ? r.plan.secrets.forHost(request.host) : [];
   for (const s of secrets) lines.push(`  secret ${s.name}: ${s.header ? `sets header ${s.header}` : `replaces placeholder ${s.placeholder}`}`);
   return {
@@ -105,6 +107,7 @@ export function policyTest(request: TestRequest, options: LoadOptions): CommandR
       inspect: d.inspect,
       rule: d.rule ? { text: d.rule.text, origin: d.rule.origin, path: d.rule.path } : null,
       secrets: secrets.map((s) => s.name),
+      dns,
     },
   };
 }
