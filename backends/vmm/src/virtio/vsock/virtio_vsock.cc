@@ -31,6 +31,7 @@ using vsock::VsockConnection;
 namespace {
 constexpr size_t kMaxHandshakeLine = 32;  // "CONNECT 4294967295\n" fits
 constexpr uint32_t kFirstHostPort = 1u << 30;
+constexpr size_t kTxBudget = 256;  // TX packets per event-loop turn
 
 bool fill_sockaddr(const std::string& path, sockaddr_un& addr) {
   std::memset(&addr, 0, sizeof addr);
@@ -339,7 +340,20 @@ struct VirtioVsock::Impl : std::enable_shared_from_this<VirtioVsock::Impl> {
     if (!active || broken) return;
     bool used_any = false;
     tx.set_notification(false);  // no kicks while we drain
-    while (pending_rst.size() < kMaxPendingControl) {
+    for (size_t budget = kTxBudget; pending_rst.size() < kMaxPendingControl; --budget) {
+      if (budget == 0) {
+        // A guest that keeps the queue full must not monopolise the event thread: yield and
+        // continue in a posted task (kicks stay suppressed meanwhile).
+        std::weak_ptr<Impl> weak = shared_from_this();
+        loop.post([weak] {
+          if (auto self = weak.lock()) {
+            std::lock_guard lock(self->mutex);
+            self->process_tx_locked();
+            self->process_rx_locked();
+          }
+        });
+        break;
+      }
       auto next = tx.pop();
       if (std::holds_alternative<std::monostate>(next)) {
         tx.set_notification(true);
@@ -362,7 +376,7 @@ struct VirtioVsock::Impl : std::enable_shared_from_this<VirtioVsock::Impl> {
       if (!tx.add_used(chain.head, 0)) return mark_broken("TX used ring unwritable");
       used_any = true;
     }
-    tx.set_notification(true);  // also when paused on the RST backlog: the next kick must reach us
+    if (pending_rst.size() >= kMaxPendingControl) tx.set_notification(true);  // paused: the next kick must reach us
     if (used_any && tx.needs_interrupt()) context.interrupt->signal_used_queue(kTxQueue);
   }
 
