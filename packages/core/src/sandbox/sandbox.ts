@@ -3,6 +3,7 @@
  * state store plus, while it runs, a VMM host process (or, in-process mode, a machine inside the
  * caller) serving a control socket through which every exec and file call reaches the guest agent.
  */
+import { type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -44,6 +45,8 @@ export interface CreateOptions extends SandboxContext {
   start?: boolean;
   /** Run the machine inside this process instead of a VMM host process (tests, embedding). */
   inProcess?: boolean;
+  /** Policy settings from the command line (the top layer over project, user and built-in policy). */
+  policyFlags?: PolicyFlags;
 }
 
 const DEFAULTS = { image: "base", cpus: 2, memoryMiB: 1024 };
@@ -65,8 +68,9 @@ export class Sandbox {
     const store = new SandboxStore(ctx.paths.sandboxesDir);
     const name = options.name ?? `sb-${randomBytes(4).toString("hex")}`;
     checkSandboxName(name);
-    const cpus = options.cpus ?? DEFAULTS.cpus;
-    const memoryMiB = options.memoryMiB ?? DEFAULTS.memoryMiB;
+    const plan = checkPolicy(options, ctx);
+    const cpus = options.cpus ?? plan?.resources.cpus ?? DEFAULTS.cpus;
+    const memoryMiB = options.memoryMiB ?? plan?.resources.memoryMiB ?? DEFAULTS.memoryMiB;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) {
       throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `cpus must be an integer from 1 to 64 (got ${cpus})`);
     }
@@ -311,6 +315,23 @@ export class Sandbox {
     }
     return this.rec;
   }
+}
+
+/**
+ * Compiles the effective policy (built-in < user < project < flags) before anything boots and
+ * refuses on any error, naming each at its file, line and column. Warnings go to onWarning.
+ */
+function checkPolicy(options: CreateOptions, ctx: SandboxContext) {
+  const result = loadEffectivePolicy({ cwd: options.workspace ?? process.cwd(), flags: options.policyFlags ?? {}, env: ctx.env ?? process.env });
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  const warnings = result.diagnostics.filter((d) => d.severity !== "error");
+  if (warnings.length > 0) ctx.onWarning?.(formatDiagnostics(warnings).trimEnd());
+  if (errors.length > 0) {
+    throw new SandboxError(SandboxErrorCode.POLICY_VIOLATION, `the sandbox policy does not hold, nothing was started:\n${formatDiagnostics(errors)}`, {
+      fix: "correct the policy file named above (moat policy check FILE explains each problem), or pass the flag it suggests",
+    });
+  }
+  return result.plan;
 }
 
 function context(ctx: SandboxContext): Required<Pick<SandboxContext, "paths" | "env">> & SandboxContext {

@@ -1,6 +1,6 @@
 import { registerBackend } from "../../src/backends/index.js";
 import { Sandbox, SandboxErrorCode, isSandboxError } from "../../src/index.js";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -97,6 +97,16 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
     expect(sb.status).toBe("crashed");
     expect(sb.record.lastExit?.detail).toMatch(/VMM host process \(pid \d+\) is gone/);
     await sb.remove();
+  });
+
+  test("a policy that does not hold refuses to create anything, naming the problem and its position", async () => {
+    const ws = join(dir, "project");
+    await mkdir(join(ws, ".moat"), { recursive: true });
+    await writeFile(join(ws, ".moat", "policy.yaml"), "version: 1\nnetwork:\n  allow:\n    - 10.0.0.0/33\n");
+    const err = await Sandbox.create({ name: "refused", backend: "hostagent", env, workspace: ws, start: false }).catch((e: unknown) => e);
+    expect(isSandboxError(err, SandboxErrorCode.POLICY_VIOLATION)).toBe(true);
+    expect((err as Error).message).toMatch(/policy\.yaml:4:\d+/);
+    expect((await Sandbox.list({ env })).find((l) => l.name === "refused")).toBeUndefined();
   });
 
   test("bad options name the value", async () => {

@@ -1,0 +1,49 @@
+/**
+ * Test support for the CLI end-to-end suite: runs the built `moat` (dist/moat.js) as a user would,
+ * with its own state and runtime directories, and says why the suite cannot run here when a
+ * prerequisite (the bundle, QEMU, the guest kernel or image) is missing.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const MOAT_JS = resolve(import.meta.dirname, "../../dist/moat.js");
+const REPO = resolve(import.meta.dirname, "../../../..");
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function moat(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [MOAT_JS, ...args], { env, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdin.end(options.input ?? "");
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`moat ${args.join(" ")} timed out after ${options.timeoutMs ?? 300_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 300_000);
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Undefined when the suite can run; otherwise the reason it is skipped. */
+export function whyNotHere(): string | undefined {
+  if (!existsSync(MOAT_JS)) return `${MOAT_JS} is not built (pnpm turbo run build)`;
+  const kernel = spawnSync(join(REPO, "guest/kernel/build.sh"), ["--check"]);
+  if (kernel.status !== 0) return "the guest kernel is not built (tools/bootstrap.sh builds it)";
+  const image = spawnSync(join(REPO, "guest/image/build.sh"), ["--check"]);
+  if (image.status !== 0) return "the guest image is not built (tools/bootstrap.sh builds it)";
+  const qemu = spawnSync("qemu-system-x86_64", ["-version"]);
+  if (qemu.status !== 0) return "qemu-system-x86_64 is not installed (tools/bootstrap.sh installs it)";
+  return undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * The `moat` CLI end to end on a real guest (issue acceptance): a real kernel, image and agent booted
+ * by whichever backend moat picks here (on our CI machines: the QEMU fallback, as KVM cannot boot
+ * guests there), driven only through the command line, with its state in a temp directory.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { moat, whyNotHere } from "./moat-cli.js";
+
+const reason = whyNotHere();
+if (reason) console.warn(`skipping the CLI end-to-end suite: ${reason}`);
+
+describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 }, () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "moat-cli-e2e-"));
+    env = { ...process.env, MOAT_STATE_DIR: join(dir, "state"), MOAT_RUNTIME_DIR: join(dir, "run") };
+  });
+
+  afterAll(async () => {
+    const listed = await moat(["ls", "--json"], env);
+    for (const s of JSON.parse(listed.stdout || "[]") as Array<{ name: string }>) await moat(["rm", "--force", s.name], env);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("run --rm prints the guest kernel release and 42, exits 0; false exits 1", async () => {
+    const ok = await moat(["run", "--rm", "--no-workspace", "--", "sh", "-c", "uname -sr; echo $((6*7))"], env);
+    expect(ok.stderr).not.toMatch(/^moat: /m);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^Linux 6\.1\.\S+\n42\n$/);
+
+    const bad = await moat(["run", "--rm", "--no-workspace", "--", "false"], env);
+    expect(bad.status).toBe(1);
+    expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
+  });
+
+  test("the workspace appears at the same path, and files made there come back", async () => {
+    const ws = join(dir, "workspace");
+    await rm(ws, { recursive: true, force: true });
+    await mkdir(ws);
+    await writeFile(join(ws, "input.txt"), "from the host\n");
+    const r = await moat(["run", "--rm", "--", "sh", "-c", "pwd; cat input.txt; echo made in the guest > output.txt"], env, { cwd: ws });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${ws}\nfrom the host\n`);
+    expect(await readFile(join(ws, "output.txt"), "utf8")).toBe("made in the guest\n");
+  });
+
+  test("create → exec → stop → start → exec sees the state → rm", async () => {
+    expect((await moat(["create", "dev"], env)).status).toBe(0);
+    expect((await moat(["exec", "dev", "--", "touch", "/root/x"], env)).status).toBe(0);
+    expect((await moat(["stop", "dev"], env)).status).toBe(0);
+    const stopped = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
+    expect(stopped.find((s) => s.name === "dev")?.status).toBe("stopped");
+    const execStopped = await moat(["exec", "dev", "--", "true"], env);
+    expect(execStopped.status).not.toBe(0);
+    expect(execStopped.stderr).toMatch(/sandbox "dev" is not running \(stopped\)\nfix: start it with: moat start dev/);
+    expect((await moat(["start", "dev"], env)).status).toBe(0);
+    const ls = await moat(["exec", "dev", "--", "ls", "/root/x"], env);
+    expect(ls.stdout).toBe("/root/x\n");
+    expect(ls.status).toBe(0);
+    const taken = await moat(["create", "dev"], env);
+    expect(taken.status).not.toBe(0);
+    expect(taken.stderr).toMatch(/a sandbox named "dev" already exists/);
+    expect((await moat(["rm", "--force", "dev"], env)).status).toBe(0);
+  });
+
+  test("killing the VMM host process leaves the sandbox crashed, and rm still works", async () => {
+    expect((await moat(["create", "victim"], env)).status).toBe(0);
+    const record = JSON.parse(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", "victim", "sandbox.json"), "utf8")) as { hostPid: number };
+    process.kill(record.hostPid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    const listed = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
+    expect(listed.find((s) => s.name === "victim")?.status).toBe("crashed");
+    expect((await moat(["rm", "victim"], env)).status).toBe(0);
+    expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
+  });
+
+  test("bad input: unknown sandbox, invalid -e, exec without a command", async () => {
+    const unknown = await moat(["exec", "ghost", "--", "true"], env);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toBe('moat: no sandbox named "ghost"\nfix: list sandboxes with: moat ls\n');
+    const badEnv = await moat(["run", "-e", "NOEQUALS", "--", "true"], env);
+    expect(badEnv.status).not.toBe(0);
+    expect(badEnv.stderr).toMatch(/invalid -e "NOEQUALS": write KEY=VALUE/);
+  });
+});
