@@ -27,6 +27,7 @@
 #include "init/mounts.h"
 #include "init/system.h"
 #include "rpc/conn.h"
+#include "transport/control_port.h"
 #include "transport/listeners.h"
 #include "version.h"
 
@@ -110,6 +111,7 @@ static _Noreturn void run_pid1(void) {
   } else if (transports > 0) {
     serve_serial_port_when_present(&agent.loop, MOAT_SERIAL_PORT_NAME); /* late ports, without delaying ready */
   }
+  serve_control_port(&agent.loop); /* QEMU fallback's graceful-stop channel, when the VM has one */
   if (transports == 0) {
     /* guest/README.md §5: a reason on the console, then power off (nobody could reach us). */
     printf("MOAT_AGENT_FATAL: no RPC transport: neither vsock port %u nor the virtio-serial port %s could be served "
