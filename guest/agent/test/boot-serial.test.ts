@@ -71,6 +71,8 @@ describe("guest boot (QEMU TCG, RPC over virtio-serial)", () => {
     await client.shutdown({ graceMs: 500 });
     const code = await first.exited;
     expect(code, first.console()).toBe(0);
+    console.log(`first boot (blank disk formatted): ready after ${Math.round(first.readyAfterMs)} ms under TCG; agent console lines:\n` +
+      first.console().split("\n").filter((l) => /moat-agent|MOAT_/.test(l)).join("\n"));
     expect(first.console()).toMatch(/^MOAT_AGENT_POWEROFF$/m);
 
     const second = await bootWithSerial({ ...guest, writableDisk: disk, dir, readyTimeoutMs: 180_000, params: [] });
@@ -80,5 +82,6 @@ describe("guest boot (QEMU TCG, RPC over virtio-serial)", () => {
     expect((await client.run(["hostname"])).stdout.toString()).toBe("moat\n");
     await client.shutdown({ graceMs: 500 });
     expect(await second.exited, second.console()).toBe(0);
+    console.log(`second boot: ready after ${Math.round(second.readyAfterMs)} ms under TCG`);
   }, 900_000);
 });

@@ -39,6 +39,8 @@ export interface BootedGuest {
   proc: ChildProcess;
   rpcSocket: string;
   console: () => string;
+  /** ms from starting QEMU to the ready marker (TCG: software emulation). */
+  readyAfterMs: number;
   /** Resolves with QEMU's exit code once it ends by itself. */
   exited: Promise<number | null>;
   kill(): void;
@@ -66,6 +68,7 @@ export async function bootWithSerial(o: {
     "-chardev", `socket,id=rpc,path=${rpcSocket},server=on,wait=off`,
     "-device", "virtserialport,chardev=rpc,name=moat.rpc",
   );
+  const started = performance.now();
   const proc = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   proc.stdout!.on("data", (d: Buffer) => (text += d.toString()));
@@ -88,5 +91,6 @@ export async function bootWithSerial(o: {
       reject(new Error(`QEMU exited (${code}) before the agent was ready; console:\n${text}`));
     });
   });
-  return { proc, rpcSocket, console: () => text.replace(/\r/g, ""), exited, kill: () => proc.kill("SIGKILL") };
+  const readyAfterMs = performance.now() - started;
+  return { proc, rpcSocket, readyAfterMs, console: () => text.replace(/\r/g, ""), exited, kill: () => proc.kill("SIGKILL") };
 }
