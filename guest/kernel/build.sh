@@ -66,8 +66,15 @@ mkdir -p "$cache/kernels" "$cache/downloads"
 exec 9>"$cache/kernels/.lock-$hash"
 flock 9
 if [ -f "$out/build-info.json" ]; then echo "$out"; exit 0; fi
-# Holding the lock, any temp dir of this hash is left over from a killed build: reclaim its space.
-rm -rf "$cache/kernels/.tmp-$hash-"*
+# Reclaim the space (~1.5 GB each) of temp dirs left by killed builds: a temp dir whose hash's lock
+# nobody holds is stale (ours included, since we hold our lock through this same file descriptor).
+for stale in "$cache/kernels/.tmp-"*; do
+  [ -d "$stale" ] || continue
+  h=${stale#"$cache/kernels/.tmp-"}; h=${h%%-*}
+  if [ "$h" = "$hash" ] || flock -n "$cache/kernels/.lock-$h" true 2>/dev/null; then
+    say "removing a temp dir left by an interrupted build: $stale"; rm -rf "$stale"
+  fi
+done
 
 for tool in make gcc flex bison bc dpkg-deb xz; do
   command -v "$tool" >/dev/null || need "'$tool' not found: install the kernel build packages (tools/bootstrap.sh installs build-essential flex bison bc libelf-dev libssl-dev xz-utils)"
@@ -84,7 +91,7 @@ if [ ! -f "$deb" ]; then
   say "downloading $pkg=$version (~140 MB)"
   dl=$(mktemp -d "$cache/downloads/.tmp-XXXXXX")
   (cd "$dl" && apt-get download -q "$pkg=$version" 2>&1 | grep -v 'unsandboxed as root' >&2) \
-    || { rm -rf "$dl"; need "apt-get download $pkg=$version failed: check network access to the Debian mirror in /etc/apt/sources.list"; }
+    || { rm -rf "$dl"; need "apt-get download $pkg=$version failed (apt says why above): check network access to the Debian mirror in /etc/apt/sources.list, and that the version exists (apt-cache policy $pkg; MOAT_LINUX_SOURCE_VERSION pins one)"; }
   mv "$dl"/*.deb "$deb"; rm -rf "$dl"
 fi
 
