@@ -143,6 +143,27 @@ describe.each(agentBinaries())("protocol ($name build)", ({ path }) => {
     await stillServing();
   });
 
+  it("survives well-framed garbage on live streams (random DATA/CLOSE/RESET/WINDOW/ERROR payloads)", async () => {
+    // OPEN and HELLO payloads stay well-formed here (random ones could name a real call, e.g.
+    // shutdown or a file put on the host); their garbage cases are covered above.
+    const kinds = [T.DATA, T.DATA, T.DATA, T.CLOSE, T.RESET, T.WINDOW, T.ERROR, 8];
+    for (let round = 0; round < 6; round++) {
+      const p = await RawPeer.connect(agent.socket);
+      await p.handshake();
+      p.write(encodeOpen(1, { exec: { argv: ["cat"], stdinOpen: true } }));
+      p.write(encodeOpen(3, { exec: { argv: ["sh", "-c", "cat >/dev/null"], stdinOpen: true, tty: true } }));
+      p.write(encodeOpen(5, { list: { path: "/" } }, true));
+      for (let i = 0; i < 200; i++) {
+        const type = kinds[Math.floor(Math.random() * kinds.length)]!;
+        const id = 1 + Math.floor(Math.random() * 8);
+        const payload = randomBytes(Math.floor(Math.random() * 96));
+        p.write(encodeFrame(type === T.ERROR ? 0 : id, type, Math.random() < 0.2 ? 1 : 0, payload));
+      }
+      p.close();
+    }
+    await stillServing();
+  });
+
   it("ends the old session's streams when a new HELLO arrives (serial-port reconnect semantics)", async () => {
     const p = await RawPeer.connect(agent.socket);
     await p.handshake();
