@@ -29,8 +29,7 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
 
   test("run --rm prints the guest kernel release and 42, exits 0; false exits 1", async () => {
     const ok = await moat(["run", "--rm", "--no-workspace", "--", "sh", "-c", "uname -sr; echo $((6*7))"], env);
-    expect(ok.stderr).not.toMatch(/^moat: /m);
-    expect(ok.status).toBe(0);
+    expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^Linux 6\.1\.\S+\n42\n$/);
 
     const bad = await moat(["run", "--rm", "--no-workspace", "--", "false"], env);
@@ -44,7 +43,7 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     await mkdir(ws);
     await writeFile(join(ws, "input.txt"), "from the host\n");
     const r = await moat(["run", "--rm", "--", "sh", "-c", "pwd; cat input.txt; echo made in the guest > output.txt"], env, { cwd: ws });
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${ws}\nfrom the host\n`);
     expect(await readFile(join(ws, "output.txt"), "utf8")).toBe("made in the guest\n");
   });

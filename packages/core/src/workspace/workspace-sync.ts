@@ -29,7 +29,7 @@ export async function workspaceFiles(dir: string): Promise<string[] | undefined>
 }
 
 async function runChecked(sandbox: Sandbox, argv: string[], stdin?: Readable, stdout?: NodeJS.WritableStream): Promise<void> {
-  const proc = await sandbox.exec(argv, { stdin: stdin !== undefined });
+  const proc = await sandbox.exec(argv, { stdin: stdin !== undefined, cwd: "/" }); // the workspace may not exist yet
   const stderr: Buffer[] = [];
   proc.stderr.on("data", (d: Buffer) => stderr.push(d));
   const feeding = stdin ? pipeline(stdin, proc.stdin) : Promise.resolve();
@@ -49,7 +49,7 @@ export async function copyWorkspaceIn(sandbox: Sandbox, dir: string): Promise<{ 
 }
 
 export async function copyWorkspaceOut(sandbox: Sandbox, dir: string): Promise<void> {
-  const script = `cd "$1" && find . -newer ${STAMP} -type f -print0 | tar --null -c -f - -T - --no-recursion`;
+  const script = `cd "$1" && find . -newer ${STAMP} -type f -print0 | tar --null --no-recursion -c -f - -T -`;
   const extract = tar.extract({
     cwd: dir,
     filter: (_path, entry) => {

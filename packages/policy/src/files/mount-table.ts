@@ -155,7 +155,8 @@ function scanLinks(entry: MountEntry, spec: { origin: Origin; path: string }, ru
       const info = fs.lstat(abs);
       if (!info) continue;
       if (info.type === "directory") queue.push(childRel);
-      else if (info.type === "file" && info.nlink > 1) hardlinked.push(childRel);
+      // git's object files are immutable (0444) and routinely hard-linked by `git clone --local`.
+      else if (info.type === "file" && info.nlink > 1 && !/(^|\/)\.git\/objects\//.test(childRel)) hardlinked.push(childRel);
       else if (info.type === "symlink") {
         const target = fs.readlink(abs) ?? "";
         const resolved = fs.realpath(abs) ?? resolve(dirname(abs), target);
