@@ -52,6 +52,13 @@ describe("exec", () => {
     await expect(p.exit).resolves.toEqual({ code: null, signal: "SIGTERM" });
   });
 
+  it("signals a process started without stdin (the stream stays open for kill and resize)", async () => {
+    const p = pair.client.exec({ argv: ["sleep", "30"], stdin: false });
+    await p.pid;
+    await p.kill("SIGKILL");
+    await expect(p.exit).resolves.toEqual({ code: null, signal: "SIGKILL" });
+  });
+
   it("rejects exit with SPAWN_FAILED and the errno when the program does not exist", async () => {
     const p = pair.client.exec({ argv: ["/nonexistent/program"] });
     const err = await p.exit.catch((e) => e);

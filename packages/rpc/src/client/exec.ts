@@ -86,7 +86,9 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
         stdinOpen: wantsStdin,
       },
     },
-    { fin: !wantsStdin, timeoutMs: options.timeoutMs, signal: options.signal, what },
+    // No FIN even without stdin: after CLOSE only WINDOW and RESET may follow, and kill()/resize()
+    // must still work. stdinOpen=false already tells the agent; the host closes once the exit came.
+    { fin: false, timeoutMs: options.timeoutMs, signal: options.signal, what },
   );
 
   let resumeOut: (() => void) | undefined;
@@ -109,6 +111,7 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
       Promise.all(chunks(own, stream.maxChunk).map((data) => stream.send({ stdinData: { data } }))).then(() => cb(), cb);
     },
     final(cb) {
+      if (!wantsStdin) return cb();
       stream.close().then(() => cb(), cb);
     },
   });
@@ -157,6 +160,7 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
       stdout.push(null);
       stderr.push(null);
       if (!stdin.writableFinished) stdin.destroy();
+      if (!wantsStdin) stream.close().catch(() => undefined);
     }
   })();
   exit.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
