@@ -80,4 +80,20 @@ describe("guest alone: kernel + base image + agent in QEMU TCG", () => {
     expect(ls.stdout, `top of the writable disk after the boot:\n${ls.stdout}${ls.stderr}`).toMatch(/\bupper\b/);
     console.log(`guest boot with writable disk: ready marker after ${Math.round(r.readyAfterMs ?? 0)} ms`);
   }, TIMEOUT_MS + 30_000);
+
+  test("the check can fail: an init that exits panics the kernel, and no ready marker is seen", async (ctx) => {
+    if (!artifacts.ok || !qemu) {
+      console.warn(`SKIP guest boot test: ${artifacts.ok ? "no QEMU" : artifacts.skipReason}`);
+      return ctx.skip();
+    }
+    const r = await bootGuest(qemu, {
+      vmlinux: artifacts.vmlinux,
+      cmdline: guestCmdline().replace("init=/sbin/moat-agent", "init=/bin/true"),
+      disks: [{ path: artifacts.baseImage, readOnly: true }],
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(r.timedOut, tail(r.console)).toBe(false);
+    expect(r.readyAfterMs).toBeUndefined();
+    expect(r.console).toMatch(/Kernel panic - not syncing: Attempted to kill init/);
+  }, TIMEOUT_MS + 30_000);
 });
