@@ -7,6 +7,9 @@
  * checks the HLT exit, that RBX holds the CR3 value and RCX reached 0, and prints iterations/s.
  *
  * usage: kvm-probe [iterations]   (default 50000000). Exit 0 on success, 1 on any failure (stderr).
+ * KVM_PROBE_4K=1 maps the memory with 4 KiB pages instead of one 2 MiB page. A watchdog reports the
+ * vCPU's RIP every 5 s while KVM_RUN has not returned and gives up after 15 s (a KVM that never enters
+ * the guest, e.g. an L1 kernel whose TSC frequency is unknown, spins there at the first instruction).
  * On the nested harness's L1 (QEMU TCG + SVM) this runs at ~10^8 iterations/s; on a PVM host whose
  * CPL0 is emulated it is orders of magnitude slower, which is exactly what it is there to show.
  */
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +33,7 @@ enum {
   PDPT_ADDR = 0x2000,
   PD_ADDR = 0x3000,
   CODE_ADDR = 0x4000,
+  PT_ADDR = 0x5000,
   STACK_TOP = GUEST_MEMORY_SIZE,
 };
 
@@ -44,6 +49,10 @@ enum {
 #define CR4_PAE 0x20ull
 #define EFER_LME 0x100ull
 #define EFER_LMA 0x400ull
+
+/* A watchdog: KVM_RUN is interrupted every WATCHDOG_SECONDS to report where the vCPU is. */
+enum { WATCHDOG_SECONDS = 5, WATCHDOG_LIMIT = 3 };
+static void on_alarm(int signal_number) { (void)signal_number; }
 
 static void die(const char *what) {
   fprintf(stderr, "kvm-probe: %s: %s\n", what, strerror(errno));
@@ -139,7 +148,13 @@ int main(int argc, char **argv) {
   uint64_t *pd = (uint64_t *)(memory + PD_ADDR);
   pml4[0] = PDPT_ADDR | PTE_PRESENT | PTE_WRITABLE;
   pdpt[0] = PD_ADDR | PTE_PRESENT | PTE_WRITABLE;
-  pd[0] = 0 | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE;
+  if (getenv("KVM_PROBE_4K")) {
+    uint64_t *pt = (uint64_t *)(memory + PT_ADDR);
+    for (uint64_t i = 0; i < 512; i++) pt[i] = (i << 12) | PTE_PRESENT | PTE_WRITABLE;
+    pd[0] = PT_ADDR | PTE_PRESENT | PTE_WRITABLE;
+  } else {
+    pd[0] = 0 | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE;
+  }
   write_payload(memory + CODE_ADDR, iterations);
 
   int vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
@@ -151,11 +166,20 @@ int main(int argc, char **argv) {
   struct kvm_regs regs = {.rip = CODE_ADDR, .rflags = 0x2, .rsp = STACK_TOP};
   kvm_ioctl(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 
+  struct sigaction alarm_action = {.sa_handler = on_alarm};
+  sigaction(SIGALRM, &alarm_action, NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
+  int alarms = 0;
   double start = now_seconds();
+  alarm(WATCHDOG_SECONDS);
   for (;;) {
     if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-      if (errno == EINTR) continue;
-      die("KVM_RUN");
+      if (errno != EINTR) die("KVM_RUN");
+      kvm_ioctl(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
+      fprintf(stderr, "kvm-probe: still in KVM_RUN after %d s: rip=0x%llx rcx=%llu\n", (alarms + 1) * WATCHDOG_SECONDS,
+              (unsigned long long)regs.rip, (unsigned long long)regs.rcx);
+      if (++alarms == WATCHDOG_LIMIT) fail("the guest payload did not finish: KVM does not run CPL0 code here at a usable speed");
+      alarm(WATCHDOG_SECONDS);
+      continue;
     }
     if (run->exit_reason == KVM_EXIT_HLT) break;
     fprintf(stderr, "kvm-probe: unexpected exit reason %u (hardware reason 0x%llx)\n", run->exit_reason,
@@ -163,6 +187,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   double elapsed = now_seconds() - start;
+  alarm(0);
 
   struct kvm_sregs sregs;
   kvm_ioctl(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");

@@ -14,6 +14,8 @@ export interface L1MachineOptions {
   /** tmpfs size of the writable layer, e.g. "75%" or "3G". */
   scratch: string;
   verbose: boolean;
+  /** Host TSC frequency for `tsc_early_khz=` (see tsc.ts); without it KVM inside cannot run guests. */
+  tscKhz: number | undefined;
 }
 
 export const QEMU_BINARY = "qemu-system-x86_64";
@@ -24,6 +26,8 @@ export function l1QemuArgs(options: L1MachineOptions): string[] {
     options.verbose ? "loglevel=6" : "quiet loglevel=3",
     "panic=-1",
     "rdinit=/init",
+    // TCG reads the host TSC on every vCPU, so the TSCs are in sync: keep TSC as the clocksource.
+    ...(options.tscKhz ? [`tsc_early_khz=${options.tscKhz}`, "tsc=reliable"] : []),
     `moat_job=${options.jobDir}`,
     `moat_scratch=${options.scratch}`,
     `moat_verbose=${options.verbose ? 1 : 0}`,

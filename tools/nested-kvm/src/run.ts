@@ -12,6 +12,7 @@ import { ensureInitramfs } from "./initramfs.js";
 import { writeJob } from "./job.js";
 import { findL1Kernel } from "./kernel.js";
 import { l1QemuArgs, QEMU_BINARY } from "./qemu.js";
+import { hostTscKhz } from "./tsc.js";
 
 /** Exit status when the inner command outlived its timeout (as timeout(1) does). */
 export const EXIT_TIMEOUT = 124;
@@ -66,6 +67,8 @@ export function startNested(options: NestedRunOptions): NestedRun {
   const initrd = ensureInitramfs(env);
   const job = writeJob(options.command, options.cwd ?? process.cwd(), env);
   const pidFile = join(job.dir, "qemu.pid");
+  const tscKhz = hostTscKhz();
+  if (tscKhz === undefined) message("nested-kvm: warning: the host's TSC frequency is unknown (no 'cpu MHz' in /proc/cpuinfo): KVM inside L1 will not run guests");
   const args = l1QemuArgs({
     kernel,
     initrd,
@@ -75,6 +78,7 @@ export function startNested(options: NestedRunOptions): NestedRun {
     pidFile,
     scratch: options.scratch ?? "75%",
     verbose: options.verbose ?? false,
+    tscKhz,
   });
   const [file, argv] = haveSetpriv() ? ["setpriv", ["--pdeathsig", "KILL", "--", QEMU_BINARY, ...args]] : [QEMU_BINARY, args];
   const started = Date.now();
