@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== T0/T1: unit, device and package tests (turbo)"
-pnpm turbo run typecheck lint test --output-logs=new-only
+pnpm turbo run typecheck lint test --output-logs=new-only --concurrency=3
 echo "== fuzz: @moat/rpc C frame decoder (libFuzzer + ASan/UBSan, ${MOAT_RPC_FUZZ_SECONDS:-45} s)"
 rpc_fuzz_log=$(mktemp)
 if make -s -C packages/rpc/c fuzz-run FUZZ_SECONDS="${MOAT_RPC_FUZZ_SECONDS:-45}" >"$rpc_fuzz_log" 2>&1; then
@@ -14,3 +14,5 @@ else
 fi
 echo "== VMM fuzzers: libFuzzer + ASan/UBSan, ${MOAT_FUZZ_SECONDS:-20} s per target (backends/vmm/fuzz)"
 bash backends/vmm/fuzz/run.sh "${MOAT_FUZZ_SECONDS:-20}"
+echo "== E2E on the software fallback backend: the nested suite's scenarios + conformance kit, QEMU (TCG here) on this host"
+MOAT_E2E_BACKEND=qemu pnpm --filter @moat/nested-kvm exec vitest run --config e2e/vitest.config.ts
