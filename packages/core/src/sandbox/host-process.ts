@@ -3,7 +3,7 @@
  * until it reports that the agent is ready — or why it failed, with its log tail.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,13 +46,22 @@ export async function spawnHostProcess(sandboxDir: string, controlPath: string, 
   });
 }
 
-/** True when a process with that pid exists (signal 0 probes without signalling). */
+/**
+ * True when a process with that pid exists and has not exited (signal 0 probes without signalling).
+ * A zombie — exited, not yet reaped, which is common for a detached host process whose reaper is slow
+ * — counts as gone.
+ */
 export function processAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return process.platform !== "linux"; // no /proc to ask: trust the signal probe
   }
 }
