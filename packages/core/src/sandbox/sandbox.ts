@@ -322,7 +322,13 @@ export class Sandbox {
  * refuses on any error, naming each at its file, line and column. Warnings go to onWarning.
  */
 function checkPolicy(options: CreateOptions, ctx: SandboxContext) {
-  const result = loadEffectivePolicy({ cwd: options.workspace ?? process.cwd(), flags: options.policyFlags ?? {}, env: ctx.env ?? process.env });
+  // Without a workspace nothing of the host is shared, so the mount table's host checks are moot.
+  const result = loadEffectivePolicy({
+    cwd: options.workspace ?? process.cwd(),
+    flags: options.policyFlags ?? {},
+    env: ctx.env ?? process.env,
+    hostChecks: options.workspace !== undefined,
+  });
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   const warnings = result.diagnostics.filter((d) => d.severity !== "error");
   if (warnings.length > 0) ctx.onWarning?.(formatDiagnostics(warnings).trimEnd());
