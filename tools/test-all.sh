@@ -16,3 +16,5 @@ echo "== VMM fuzzers: libFuzzer + ASan/UBSan, ${MOAT_FUZZ_SECONDS:-20} s per tar
 bash backends/vmm/fuzz/run.sh "${MOAT_FUZZ_SECONDS:-20}"
 echo "== E2E on the software fallback backend: the nested suite's scenarios + conformance kit, QEMU (TCG here) on this host"
 MOAT_E2E_BACKEND=qemu pnpm --filter @moat/nested-kvm exec vitest run --config e2e/vitest.config.ts
+echo "== T2: nested end-to-end suite — real KVM backend, guest kernel, image and agent inside the nested-KVM L1 (tools/nested-kvm)"
+pnpm --filter @moat/nested-kvm e2e
