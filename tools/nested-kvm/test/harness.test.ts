@@ -60,14 +60,14 @@ describe.skipIf(skipReason !== undefined)("nested-kvm harness (boots QEMU TCG)",
     let qemuPid = 0;
     const result = await runNested({
       command: ["sh", "-c", "echo about-to-hang; exec sleep 1000"],
-      timeoutSeconds: 45,
+      timeoutSeconds: 60,
       onOutput: () => {},
       onMessage: (line) => messages.push(line),
       onStarted: (pid) => (qemuPid = pid),
     });
     expect(result.exitCode).toBe(124);
     expect(result.timedOut).toBe(true);
-    expect(messages.join("\n")).toMatch(/inner command timed out after 45s; QEMU killed\. Last console lines:\n[\s\S]*about-to-hang/);
+    expect(messages.join("\n")).toMatch(/inner command timed out after 60s; QEMU killed\. Last console lines:\n[\s\S]*about-to-hang/);
     expect(running(qemuPid)).toBe(false);
   });
 
