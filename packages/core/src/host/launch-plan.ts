@@ -14,7 +14,13 @@ export interface LaunchPlan {
   readyTimeoutMs: number;
 }
 
-/** Software emulation boots far slower than hardware virtualization. */
-export function defaultReadyTimeoutMs(hardwareAccelerated: boolean): number {
-  return hardwareAccelerated ? 30_000 : 180_000;
+/**
+ * How long to wait for the agent: a ceiling, not a delay (a hardware-KVM boot takes well under a
+ * second). Software emulation, and KVM nested under software emulation (our test harness, where a
+ * boot takes 20-40 s), are far slower. MOAT_READY_TIMEOUT_MS overrides.
+ */
+export function defaultReadyTimeoutMs(hardwareAccelerated: boolean, env: NodeJS.ProcessEnv = process.env): number {
+  const override = Number(env.MOAT_READY_TIMEOUT_MS);
+  if (Number.isInteger(override) && override > 0) return override;
+  return hardwareAccelerated ? 120_000 : 300_000;
 }

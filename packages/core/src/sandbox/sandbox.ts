@@ -172,7 +172,7 @@ export class Sandbox {
       backend: choice.name,
       sandboxDir: this.store.dir(this.name),
       runtimeDir,
-      readyTimeoutMs: defaultReadyTimeoutMs(choice.probe.features.hardwareAccelerated),
+      readyTimeoutMs: defaultReadyTimeoutMs(choice.probe.features.hardwareAccelerated, this.ctx.env),
     });
     await writeFile(this.store.file(this.name, "launch.json"), `${JSON.stringify(plan, null, 2)}\n`);
     this.rec = await this.store.update(this.name, (r) => {
