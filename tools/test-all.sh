@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== T0/T1: unit, device and package tests (turbo)"
-pnpm turbo run typecheck lint test --output-logs=new-only --concurrency=3
+pnpm turbo run typecheck lint test --output-logs=new-only --concurrency=3 --continue
 echo "== fuzz: @moat/rpc C frame decoder (libFuzzer + ASan/UBSan, ${MOAT_RPC_FUZZ_SECONDS:-45} s)"
 rpc_fuzz_log=$(mktemp)
 if make -s -C packages/rpc/c fuzz-run FUZZ_SECONDS="${MOAT_RPC_FUZZ_SECONDS:-45}" >"$rpc_fuzz_log" 2>&1; then

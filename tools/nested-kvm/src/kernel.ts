@@ -31,12 +31,12 @@ export function findL1Kernel(env: NodeJS.ProcessEnv = process.env): string {
     );
   }
   // --check only looks: a missing kernel is reported with the fix, never built behind the user's back.
-  if (spawnSync(buildScript, ["--check"], { stdio: "ignore" }).status !== 0) {
+  if (spawnSync(buildScript, ["--check"], { stdio: "ignore", env }).status !== 0) {
     throw new KernelNotFoundError(
       `no L1 kernel built yet: run guest/kernel/build.sh (about 7 minutes on 2 cores; tools/bootstrap.sh runs it), or set MOAT_NESTED_KERNEL`,
     );
   }
-  const printed = spawnSync(buildScript, ["--print-dir"], { encoding: "utf8" });
+  const printed = spawnSync(buildScript, ["--print-dir"], { encoding: "utf8", env });
   const dir = printed.stdout.trim();
   if (printed.status !== 0 || !dir) {
     throw new KernelNotFoundError(

@@ -1,8 +1,8 @@
 /**
  * `moat run [options] [-- CMD...]`: create a sandbox, make the current directory available at the
  * same path in the guest, run CMD (or an interactive shell with a tty), bring changed files back,
- * and exit with the command's status. --rm removes the sandbox afterwards; otherwise it is stopped
- * and kept (moat start NAME brings it back).
+ * and exit with the command's status. A sandbox without --name is disposable: removed afterwards.
+ * A named one is stopped and kept (moat start NAME brings it back) unless --rm is given.
  */
 import { Command, Option } from "commander";
 import { Sandbox, copyWorkspaceIn, copyWorkspaceOut } from "@moat/core";
@@ -27,12 +27,12 @@ export function runCommand(context: CliContext): Command {
   return new Command("run")
     .description("run a command (default: an interactive shell) in a new sandbox")
     .argument("[command...]", "command and arguments, after --")
-    .option("--name <name>", "name the sandbox (default: a generated one)")
+    .option("--name <name>", "name the sandbox and keep it (stopped) after the command; unnamed sandboxes are removed")
     .option("--image <flavour>", "guest image flavour", "base")
     .option("--backend <name>", "hypervisor backend (kvm, qemu, ...; default: the best available)")
     .option("--cpus <n>", "virtual CPUs", positiveInteger("--cpus"))
     .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G", memoryMiB)
-    .option("--rm", "remove the sandbox when the command ends")
+    .option("--rm", "remove the sandbox when the command ends, even a named one")
     .option("-e, --env <KEY=VALUE>", "set a guest environment variable (repeatable)", collectEnv)
     .option("-w, --workspace <dir>", "host directory shown at the same path in the guest (default: the current directory)")
     .option("--no-workspace", "do not copy a workspace in")
@@ -41,6 +41,7 @@ export function runCommand(context: CliContext): Command {
     .addHelpText("after", "\nExamples:\n  moat run --rm -- uname -a\n  moat run --name dev -e FOO=bar -- make test\n\nExit status: the command's (128+N when it dies of signal N).")
     .action(async (command: string[], options: RunOptions) => {
       const ctx = sandboxContext(context);
+      const disposable = Boolean(options.rm) || !options.name;
       const workspaceDir = options.workspace === false ? undefined : (options.workspace ?? context.env.INIT_CWD ?? process.cwd());
       const argv = command.length > 0 ? command : ["/bin/bash", "-l"];
       const tty = options.tty ?? (command.length === 0 && Boolean(process.stdin.isTTY));
@@ -53,7 +54,7 @@ export function runCommand(context: CliContext): Command {
         ...(options.memory ? { memoryMiB: options.memory } : {}),
         ...(workspaceDir ? { workspace: workspaceDir } : {}),
         guestEnv: options.env ?? {},
-        ephemeral: Boolean(options.rm),
+        ephemeral: disposable,
       });
       let status = 1;
       try {
@@ -67,7 +68,7 @@ export function runCommand(context: CliContext): Command {
         status = await attach(proc, { tty, stdin });
         if (workspaceDir) await copyWorkspaceOut(sandbox, workspaceDir);
       } finally {
-        if (options.rm) await sandbox.remove({ force: true });
+        if (disposable) await sandbox.remove({ force: true });
         else await sandbox.stop().catch(() => sandbox.kill());
       }
       process.exitCode = status;

@@ -46,6 +46,12 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${ws}\nfrom the host\n`);
     expect(await readFile(join(ws, "output.txt"), "utf8")).toBe("made in the guest\n");
+
+    // The README's first command: no --name (disposable), default workspace, a command that changes nothing.
+    const plain = await moat(["run", "--", "uname", "-r"], env, { cwd: ws });
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^6\.1\.\S+\n$/);
+    expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
   });
 
   test("create → exec → stop → start → exec sees the state → rm", async () => {

@@ -330,7 +330,8 @@ function checkPolicy(options: CreateOptions, ctx: SandboxContext) {
     hostChecks: options.workspace !== undefined,
   });
   const errors = result.diagnostics.filter((d) => d.severity === "error");
-  const warnings = result.diagnostics.filter((d) => d.severity !== "error");
+  // Hard links matter for live sharing (virtio-fs); the interim copy-in does not share them.
+  const warnings = result.diagnostics.filter((d) => d.severity !== "error" && d.code !== "hardlink");
   if (warnings.length > 0) ctx.onWarning?.(formatDiagnostics(warnings).trimEnd());
   if (errors.length > 0) {
     throw new SandboxError(SandboxErrorCode.POLICY_VIOLATION, `the sandbox policy does not hold, nothing was started:\n${formatDiagnostics(errors)}`, {

@@ -8,6 +8,10 @@
  * extracted, with node-tar's path checks (no absolute paths, no "..").
  */
 import { execFile } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -49,13 +53,25 @@ export async function copyWorkspaceIn(sandbox: Sandbox, dir: string): Promise<{ 
 }
 
 export async function copyWorkspaceOut(sandbox: Sandbox, dir: string): Promise<void> {
-  const script = `cd "$1" && find . -newer ${STAMP} -type f -print0 | tar --null --no-recursion -c -f - -T -`;
-  const extract = tar.extract({
-    cwd: dir,
-    filter: (_path, entry) => {
-      const type = (entry as tar.ReadEntry).type;
-      return type === "File" || type === "OldFile" || type === "Directory";
-    },
-  });
-  await runChecked(sandbox, ["sh", "-c", script, "sh", dir], undefined, extract as unknown as NodeJS.WritableStream);
+  // Nothing changed → no archive at all (tar of an empty list is not an archive node-tar accepts).
+  const script =
+    `cd "$1" && find . -newer ${STAMP} -type f -print0 > /run/moat/changed && ` +
+    "if [ -s /run/moat/changed ]; then tar --null --no-recursion -c -f - -T /run/moat/changed; fi";
+  // The archive lands in a host temp file first: a guest that fails half-way changes nothing here.
+  const tmp = await mkdtemp(join(tmpdir(), "moat-copy-out-"));
+  try {
+    const archive = join(tmp, "changed.tar");
+    await runChecked(sandbox, ["sh", "-c", script, "sh", dir], undefined, createWriteStream(archive));
+    if ((await stat(archive)).size === 0) return;
+    await tar.extract({
+      file: archive,
+      cwd: dir,
+      filter: (_path, entry) => {
+        const type = (entry as tar.ReadEntry).type;
+        return type === "File" || type === "OldFile" || type === "Directory";
+      },
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
