@@ -42,7 +42,7 @@ export class QemuBackend implements Backend {
       return {
         ...base,
         available: true,
-        reason: accel.accelerator === "tcg" ? `software emulation (TCG), several times slower than hardware: ${accel.why}` : accel.why,
+        reason: accel.why,
         features: { snapshot: false, pause: true, shares: false, hardwareAccelerated: accel.accelerator === "kvm" },
         details: { qemu: qemu.version, binary: qemu.path, accelerator: accel.accelerator },
       };

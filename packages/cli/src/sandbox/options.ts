@@ -7,7 +7,7 @@ import type { CliContext } from "../context.js";
 export function collectEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf("=");
   if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.slice(0, eq))) {
-    throw new InvalidArgumentError(`invalid -e ${JSON.stringify(value)}: write KEY=VALUE, KEY made of letters, digits and _`);
+    throw new InvalidArgumentError(`write -e KEY=VALUE, KEY made of letters, digits and _`);
   }
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }

@@ -90,6 +90,6 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(unknown.stderr).toBe('moat: no sandbox named "ghost"\nfix: list sandboxes with: moat ls\n');
     const badEnv = await moat(["run", "-e", "NOEQUALS", "--", "true"], env);
     expect(badEnv.status).not.toBe(0);
-    expect(badEnv.stderr).toMatch(/invalid -e "NOEQUALS": write KEY=VALUE/);
+    expect(badEnv.stderr).toMatch(/argument 'NOEQUALS' is invalid\. write -e KEY=VALUE/);
   });
 });
