@@ -42,7 +42,7 @@ export function runCommand(context: CliContext): Command {
     .action(async (command: string[], options: RunOptions) => {
       const ctx = sandboxContext(context);
       const disposable = Boolean(options.rm) || !options.name;
-      const workspaceDir = options.workspace === false ? undefined : (options.workspace ?? context.env.INIT_CWD ?? process.cwd());
+      const workspaceDir = options.workspace === false ? undefined : (options.workspace ?? invocationDir(context.env));
       const argv = command.length > 0 ? command : ["/bin/bash", "-l"];
       const tty = options.tty ?? (command.length === 0 && Boolean(process.stdin.isTTY));
       const sandbox = await Sandbox.create({
@@ -73,4 +73,13 @@ export function runCommand(context: CliContext): Command {
       }
       process.exitCode = status;
     });
+}
+
+/**
+ * Where the user ran moat: the working directory, except under `pnpm moat ...` from the repo, where
+ * pnpm runs the script at the workspace root and says where the user was in INIT_CWD. (INIT_CWD alone
+ * is not enough: it leaks into every process a pnpm script starts.)
+ */
+function invocationDir(env: CliContext["env"]): string {
+  return env.npm_lifecycle_event === "moat" && env.INIT_CWD ? env.INIT_CWD : process.cwd();
 }

@@ -18,7 +18,9 @@ export interface RunResult {
 
 export function moat(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [MOAT_JS, ...args], { env, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+    // As a user runs it: not inside a pnpm script (whose INIT_CWD and lifecycle variables leak into children).
+    const { INIT_CWD: _initCwd, npm_lifecycle_event: _event, ...userEnv } = env;
+    const child = spawn(process.execPath, [MOAT_JS, ...args], { env: userEnv, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
