@@ -10,6 +10,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { loadBackend } from "../backends/index.js";
 import { SandboxStore } from "../state/sandbox-store.js";
+import { markEnded, markRunning } from "../state/transitions.js";
 import { serveControl } from "./control-server.js";
 import type { LaunchPlan } from "./launch-plan.js";
 import { MachineRunner } from "./machine-runner.js";
@@ -35,12 +36,7 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
     runner = await MachineRunner.start(plan, backend);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await store.update(name, (r) => {
-      r.status = "crashed";
-      r.stoppedAt = new Date().toISOString();
-      r.lastExit = { reason: "crashed", detail: message };
-      delete r.hostPid;
-    });
+    await store.update(name, (r) => markEnded(r, { reason: "crashed", detail: message }));
     report({ type: "failed", message });
     process.exitCode = 1;
     return;
@@ -51,12 +47,7 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
     runner,
     status: () => ({ pid: process.pid, backend: plan.backend, startedAt, state: runner.machine.state }),
   });
-  await store.update(name, (r) => {
-    r.status = "running";
-    r.hostPid = process.pid;
-    r.runningBackend = plan.backend;
-    r.startedAt = startedAt;
-  });
+  await store.update(name, (r) => markRunning(r, { pid: process.pid, backend: plan.backend, startedAt }));
   report({ type: "ready" });
   process.channel?.unref();
 
@@ -67,11 +58,6 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
   const exit = await runner.wait();
   server.close();
   await rm(controlPath, { force: true });
-  await store.update(name, (r) => {
-    r.status = exit.reason === "crashed" ? "crashed" : "stopped";
-    r.stoppedAt = new Date().toISOString();
-    r.lastExit = exit.detail ? { reason: exit.reason, detail: exit.detail } : { reason: exit.reason };
-    delete r.hostPid;
-  });
+  await store.update(name, (r) => markEnded(r, exit));
   process.exit(0);
 }

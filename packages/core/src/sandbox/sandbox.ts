@@ -19,6 +19,7 @@ import { MachineRunner } from "../host/machine-runner.js";
 import { type MoatPaths, moatPaths } from "../state/paths.js";
 import type { SandboxRecord, SandboxStatus } from "../state/sandbox-record.js";
 import { SandboxStore, checkSandboxName } from "../state/sandbox-store.js";
+import { markEnded, markRunning } from "../state/transitions.js";
 import { SandboxFiles } from "./files.js";
 import { processAlive, spawnHostProcess } from "./host-process.js";
 import { CONSOLE_LOG, WRITABLE_DISK, buildLaunchPlan } from "./launch.js";
@@ -184,26 +185,13 @@ export class Sandbox {
       try {
         this.runner = await MachineRunner.start(plan, choice.backend);
       } catch (err) {
-        this.rec = await this.store.update(this.name, (r) => {
-          r.status = "crashed";
-          r.lastExit = { reason: "crashed", detail: (err as Error).message };
-        });
+        this.rec = await this.store.update(this.name, (r) => markEnded(r, { reason: "crashed", detail: (err as Error).message }));
         throw err;
       }
-      this.rec = await this.store.update(this.name, (r) => {
-        r.status = "running";
-        r.hostPid = process.pid;
-        r.runningBackend = choice.name;
-        r.startedAt = new Date().toISOString();
-      });
-      void this.runner.wait().then((exit) =>
-        this.store.update(this.name, (r) => {
-          r.status = exit.reason === "crashed" ? "crashed" : "stopped";
-          r.lastExit = exit.detail ? { reason: exit.reason, detail: exit.detail } : { reason: exit.reason };
-          r.stoppedAt = new Date().toISOString();
-          delete r.hostPid;
-        }),
+      this.rec = await this.store.update(this.name, (r) =>
+        markRunning(r, { pid: process.pid, backend: choice.name, startedAt: new Date().toISOString() }),
       );
+      void this.runner.wait().then((exit) => this.store.update(this.name, (r) => markEnded(r, exit)));
       return;
     }
     await spawnHostProcess(this.store.dir(this.name), this.controlPath, this.store.file(this.name, "host.log"));
@@ -306,12 +294,9 @@ export class Sandbox {
     const live = this.rec.status === "running" || this.rec.status === "starting" || this.rec.status === "stopping";
     if (live && !processAlive(this.rec.hostPid)) {
       const consoleTail = await tail(this.consoleLogPath, 2000);
-      this.rec = await this.store.update(this.name, (r) => {
-        r.status = "crashed";
-        r.lastExit = { reason: "crashed", detail: `the VMM host process (pid ${r.hostPid ?? "?"}) is gone${consoleTail ? `; console tail:\n${consoleTail}` : ""}` };
-        r.stoppedAt = new Date().toISOString();
-        delete r.hostPid;
-      });
+      this.rec = await this.store.update(this.name, (r) =>
+        markEnded(r, { reason: "crashed", detail: `the VMM host process (pid ${r.hostPid ?? "?"}) is gone${consoleTail ? `; console tail:\n${consoleTail}` : ""}` }),
+      );
     }
     return this.rec;
   }
