@@ -17,4 +17,8 @@ bash backends/vmm/fuzz/run.sh "${MOAT_FUZZ_SECONDS:-20}"
 echo "== E2E on the software fallback backend: the nested suite's scenarios + conformance kit, QEMU (TCG here) on this host"
 MOAT_E2E_BACKEND=qemu pnpm --filter @moat/nested-kvm exec vitest run --config e2e/vitest.config.ts
 echo "== T2: nested end-to-end suite — real KVM backend, guest kernel, image and agent inside the nested-KVM L1 (tools/nested-kvm)"
+# The L1 runs under TCG, whose generated code depends on the host CPU: name it, so a failure that
+# only one kind of host shows can be told apart.
+echo "host: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); vector: $(grep -m1 -o -w -E 'avx2|avx512[a-z0-9_]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "qemu: $(qemu-system-x86_64 --version | head -n 1)"
 pnpm --filter @moat/nested-kvm e2e

@@ -20,6 +20,17 @@ export interface L1MachineOptions {
 
 export const QEMU_BINARY = "qemu-system-x86_64";
 
+/**
+ * The L1 CPU: EPYC with SVM and nested paging, without the AVX family. QEMU 7.2 (Debian 12) was the
+ * first TCG with AVX/AVX2, and the host code it emits for them depends on the host's own vector
+ * units. On one CI host (not on our dev machines) Node and esbuild in the L1 turned valid source
+ * files into text vite could not parse ("invalid JS syntax" at 1:0 of a correct file, U+FFFD in a
+ * transformed one): our suspect is that emulation. Without AVX, software in the L1 takes its SSE4.2
+ * paths, which TCG has emulated for a decade; the L2 guests (our kernel) do not need AVX either.
+ * tools/test-all.sh prints the host CPU's vector features before T2, so a recurrence names its host.
+ */
+export const L1_CPU = "EPYC-v1,+svm,+npt,-avx,-avx2,-fma,-f16c";
+
 export function l1QemuArgs(options: L1MachineOptions): string[] {
   const cmdline = [
     "console=ttyS0",
@@ -35,7 +46,7 @@ export function l1QemuArgs(options: L1MachineOptions): string[] {
   return [
     "-M", "microvm,acpi=off",
     "-accel", "tcg",
-    "-cpu", "EPYC-v1,+svm,+npt",
+    "-cpu", L1_CPU,
     "-m", String(options.memoryMiB),
     "-smp", String(options.cpus),
     "-no-reboot",
