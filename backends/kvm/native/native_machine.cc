@@ -90,7 +90,8 @@ Napi::Function NativeMachine::define(Napi::Env env) {
                       InstanceMethod<&NativeMachine::pause>("pause"),
                       InstanceMethod<&NativeMachine::resume>("resume"),
                       InstanceMethod<&NativeMachine::kill>("kill"),
-                      InstanceMethod<&NativeMachine::close>("close")});
+                      InstanceMethod<&NativeMachine::close>("close"),
+                      InstanceMethod<&NativeMachine::guest_resident_bytes>("guestResidentBytes")});
 }
 
 NativeMachine::NativeMachine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeMachine>(info) {
@@ -248,6 +249,20 @@ Napi::Value NativeMachine::close(const Napi::CallbackInfo& info) {
         m.reset();  // kills if still running, joins threads, unmaps guest memory
       },
       nullptr);
+  worker->Queue();
+  return worker->promise();
+}
+
+Napi::Value NativeMachine::guest_resident_bytes(const Napi::CallbackInfo& info) {
+  auto shared = shared_;
+  auto bytes = std::make_shared<uint64_t>(0);
+  auto* worker = new PromiseWorker(
+      info.Env(),
+      [shared, bytes] {  // a page-table walk over all of guest RAM: off the JS thread
+        std::lock_guard lock(shared->mutex);
+        if (shared->machine) *bytes = shared->machine->guest_resident_bytes();
+      },
+      [bytes](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(*bytes)); });
   worker->Queue();
   return worker->promise();
 }

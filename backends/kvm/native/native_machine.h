@@ -6,6 +6,7 @@
  *   start(): Promise<{ cmdline, devices }>  builds the VM on a worker thread, then starts its threads
  *   pause(): Promise<void>  resume(): void  kill(): void (the exit event follows)
  *   close(): Promise<void>  after the exit event: joins the machine's threads and frees guest memory
+ *   guestResidentBytes(): Promise<number>  guest RAM resident on the host (0 before start/after close)
  *
  * Events cross from machine threads to JS through one ThreadSafeFunction; the JS thread never
  * blocks on the machine. C++ exceptions never cross into N-API: each entry point converts them.
@@ -34,6 +35,7 @@ class NativeMachine : public Napi::ObjectWrap<NativeMachine> {
   Napi::Value resume(const Napi::CallbackInfo& info);
   Napi::Value kill(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
+  Napi::Value guest_resident_bytes(const Napi::CallbackInfo& info);
   void release_events();
 
   struct Shared;

@@ -132,6 +132,7 @@ export class KvmMachine implements Machine {
       vcpus: this.spec.vcpus,
       memoryMiB: this.spec.memoryMiB,
       vmmRssBytes: process.memoryUsage.rss(),
+      guestResidentBytes: this.vm && (this.currentState === "running" || this.currentState === "paused") ? await this.vm.guestResidentBytes() : undefined,
       uptimeMs: this.startedAt ? Date.now() - this.startedAt : 0,
     };
   }

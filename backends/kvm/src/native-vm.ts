@@ -48,6 +48,11 @@ export class NativeVm extends EventEmitter<{ console: [Buffer] }> {
     this.handle.resume();
   }
 
+  /** Guest RAM resident on the host now: what the guest touched (0 once the machine is closed). */
+  guestResidentBytes(): Promise<number> {
+    return this.handle.guestResidentBytes();
+  }
+
   /** Ends the machine; resolves with its exit (reason "killed" unless it had already ended). */
   kill(): Promise<NativeExit> {
     if (!this.started) {

@@ -46,6 +46,8 @@ export interface NativeMachineHandle {
   resume(): void;
   kill(): void;
   close(): Promise<void>;
+  /** Guest RAM resident on the host (what the guest touched); 0 before start and after close. */
+  guestResidentBytes(): Promise<number>;
 }
 
 export interface NativeProbe {

@@ -78,6 +78,31 @@ describe.skipIf(skipReason)("test-payload mode on KVM", () => {
     expect(exit.reason).toBe("killed");
   });
 
+  test("guestResidentBytes counts the guest RAM the guest touched, not the rest", async () => {
+    // Touch one byte in each of 2048 pages (8 MiB) from T1_FREE_RAM_START (16 MiB), then say so and spin.
+    const path = assemble(
+      dir.path,
+      "touch",
+      `mov $0x1000000, %rbx
+       mov $2048, %rcx
+       1: movb $1, (%rbx)
+       add $4096, %rbx
+       loop 1b
+       ${asm.print("T")}
+       ${asm.spin}`,
+    );
+    const vm = new NativeVm({ vcpus: 1, memoryBytes: 64 * MiB, testPayload: { path }, consoleEvents: true });
+    const touched = new Promise<void>((resolve) => vm.on("console", () => resolve()));
+    expect(await vm.guestResidentBytes()).toBe(0); // not started: no guest memory yet
+    await vm.start();
+    await touched;
+    const resident = await vm.guestResidentBytes();
+    expect(resident).toBeGreaterThanOrEqual(8 * MiB);
+    expect(resident).toBeLessThan(32 * MiB); // page tables, payload, stack and THP rounding, not all 64 MiB
+    await vm.kill();
+    expect(await vm.guestResidentBytes()).toBe(0); // closed: guest memory unmapped
+  });
+
   test("kill() while start() is still building the machine ends it as killed", async () => {
     const path = assemble(dir.path, "spin2", asm.spin);
     const vm = new NativeVm({ vcpus: 1, memoryBytes: 32 * MiB, testPayload: { path } });

@@ -4,8 +4,11 @@
  * breaks a backend bumps the major, and core refuses a backend of another major.
  */
 
-/** Semver of this contract. Backends report the version they implement in `Backend.contractVersion`. */
-export const CONTRACT_VERSION = "1.0.0";
+/**
+ * Semver of this contract. Backends report the version they implement in `Backend.contractVersion`.
+ * 1.1.0: MachineStats.guestResidentBytes (optional).
+ */
+export const CONTRACT_VERSION = "1.1.0";
 
 export type HostArch = "x64" | "arm64";
 export type GuestArch = "x86_64" | "aarch64";
@@ -98,6 +101,11 @@ export interface MachineStats {
   memoryMiB: number;
   /** Resident set size of the process hosting the VMM, in bytes, where measurable. */
   vmmRssBytes?: number;
+  /**
+   * Guest RAM resident on the host, in bytes, where measurable: what the guest has touched.
+   * vmmRssBytes - guestResidentBytes is what the VMM itself costs. (Contract 1.1.)
+   */
+  guestResidentBytes?: number;
   uptimeMs: number;
 }
 

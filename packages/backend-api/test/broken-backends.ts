@@ -16,6 +16,7 @@ export const FLAWS = {
   "wait-never-settles": ["lifecycle-start-stop", "lifecycle-kill"],
   "kill-wrong-reason": ["lifecycle-kill"],
   "pause-ignored": ["pause-resume"],
+  "resident-beyond-ram": ["lifecycle-start-stop"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Flaw = keyof typeof FLAWS;
@@ -32,6 +33,9 @@ function breakMachine(machine: Machine, flaw: Flaw): Machine {
       if (flaw === "wait-never-settles" && key === "wait") return () => new Promise(() => {});
       if (flaw === "kill-wrong-reason" && key === "kill") return async () => ({ ...(await target.kill()), reason: "poweroff" });
       if (flaw === "pause-ignored" && key === "pause") return async () => {};
+      if (flaw === "resident-beyond-ram" && key === "stats") {
+        return async () => ({ ...(await target.stats()), guestResidentBytes: (target.spec.memoryMiB + 1) * 1024 * 1024 });
+      }
       const value = Reflect.get(target, key, target) as unknown;
       return typeof value === "function" ? value.bind(target) : value;
     },

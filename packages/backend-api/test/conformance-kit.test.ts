@@ -64,7 +64,7 @@ describe("programmatic runs", () => {
   });
 
   const expectedMessages: Record<Flaw, RegExp> = {
-    "wrong-major": /contractVersion 2.0.0 does not fit the host's contract 1.0.0 \(a backend must implement \^1\)/,
+    "wrong-major": /contractVersion 2.0.0 does not fit the host's contract 1.1.0 \(a backend must implement \^1\)/,
     "silent-unavailable": /says unavailable but gives no reason/,
     "flaky-probe": /said available=true then available=false/,
     "no-validation": /createMachine\(<negative memory>\) resolved, but must reject with a BackendError \(INVALID_SPEC\)/,
@@ -73,6 +73,7 @@ describe("programmatic runs", () => {
     "wait-never-settles": /wait\(\) \(called before stop\) did not settle within 300 ms/,
     "kill-wrong-reason": /kill\(\) must resolve to \{ reason: "killed" \}, got .*"poweroff"/,
     "pause-ignored": /after pause\(\) the state must be "paused", got "running"/,
+    "resident-beyond-ram": /stats\(\)\.guestResidentBytes must be whole bytes within the guest's \d+ MiB/,
   };
 
   test.each(Object.keys(FLAWS) as Flaw[])("broken backend (%s) fails exactly its check", async (flaw) => {

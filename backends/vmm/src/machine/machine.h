@@ -80,6 +80,8 @@ class Machine {
   const std::vector<DeviceInfo>& devices() const { return devices_; }
   /** The last bytes of serial output (for crash reports). */
   std::string console_tail() const;
+  /** Guest RAM resident on the host (GuestMemory::resident_bytes): what the guest touched. */
+  uint64_t guest_resident_bytes() const { return memory_->resident_bytes(); }
 
  private:
   Machine(const MachineConfig& config, MachineEvents events);

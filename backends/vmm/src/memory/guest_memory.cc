@@ -1,6 +1,6 @@
 /**
- * GuestMemory implementation: anonymous mappings and the single bounds-checking routine
- * (`slice`) every other accessor is built on.
+ * GuestMemory implementation: anonymous mappings, their resident size (mincore), and the single
+ * bounds-checking routine (`slice`) every other accessor is built on.
  */
 #include "memory/guest_memory.h"
 
@@ -77,6 +77,24 @@ uint64_t GuestMemory::total_size() const {
   uint64_t total = 0;
   for (const auto& r : regions_) total += r.size;
   return total;
+}
+
+uint64_t GuestMemory::resident_bytes() const {
+  constexpr uint64_t kChunk = uint64_t{1} << 30;  // bounds the vector to 256 Ki entries
+  std::vector<unsigned char> pages;
+  uint64_t resident = 0;
+  for (const auto& r : regions_) {
+    // mincore wants a page-aligned start: fake() regions over caller buffers may not be.
+    auto start = reinterpret_cast<uintptr_t>(r.host) & ~(kPageSize - 1);
+    const auto end = reinterpret_cast<uintptr_t>(r.host) + r.size;
+    for (; start < end; start += kChunk) {
+      const uint64_t len = std::min<uint64_t>(kChunk, end - start);
+      pages.resize((len + kPageSize - 1) / kPageSize);
+      if (mincore(reinterpret_cast<void*>(start), len, pages.data()) != 0) continue;
+      for (unsigned char page : pages) resident += (page & 1) ? kPageSize : 0;
+    }
+  }
+  return resident;
 }
 
 std::optional<std::span<uint8_t>> GuestMemory::slice(uint64_t gpa, uint64_t len) const {

@@ -52,3 +52,18 @@ TEST_CASE("GuestMemory::create maps regions and rejects bad layouts with a messa
   CHECK_FALSE(GuestMemory::create(wrap, error));
   CHECK(error.find("wraps") != std::string::npos);
 }
+
+TEST_CASE("GuestMemory::resident_bytes counts only the pages the guest touched") {
+  std::string error;
+  std::array<RegionSpec, 2> layout{RegionSpec{0, 8 << 20}, RegionSpec{0x100000000ull, 4 << 20}};
+  auto mem = GuestMemory::create(layout, error);
+  REQUIRE(mem);
+  CHECK(mem->resident_bytes() == 0);  // MAP_NORESERVE anonymous memory: nothing until touched
+  for (uint64_t gpa = 0; gpa < (3u << 20); gpa += 4096) REQUIRE(mem->write_obj<uint8_t>(gpa, 1));
+  REQUIRE(mem->write_obj<uint8_t>(0x100000000ull + 12345, 1));
+  // Transparent huge pages may back a touched range with 2 MiB pages: at least what was touched,
+  // at most that rounded up to huge pages, never the untouched remainder.
+  const uint64_t resident = mem->resident_bytes();
+  CHECK(resident >= (3u << 20) + 4096);
+  CHECK(resident <= (4u << 20) + (2u << 20));
+}

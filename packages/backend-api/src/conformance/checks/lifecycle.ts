@@ -36,6 +36,13 @@ export const startStopCheck: ConformanceCheck = {
     ensure(stats.state === "running", `stats().state must be "running" while running, got ${JSON.stringify(stats.state)}`);
     ensure(stats.vcpus === spec.vcpus && stats.memoryMiB === spec.memoryMiB, `stats() must report the spec's vcpus/memoryMiB (${spec.vcpus}/${spec.memoryMiB}), got ${stats.vcpus}/${stats.memoryMiB}`);
     ensure(typeof stats.uptimeMs === "number" && stats.uptimeMs >= 0, `stats().uptimeMs must be a number >= 0, got ${stats.uptimeMs}`);
+    if (stats.guestResidentBytes !== undefined) {
+      const guestBytes = spec.memoryMiB * 1024 * 1024;
+      ensure(
+        Number.isInteger(stats.guestResidentBytes) && stats.guestResidentBytes >= 0 && stats.guestResidentBytes <= guestBytes,
+        `stats().guestResidentBytes must be whole bytes within the guest's ${spec.memoryMiB} MiB, got ${stats.guestResidentBytes}`,
+      );
+    }
 
     const waited = machine.wait();
     const exit = await within(machine.stop({ graceful: true, timeoutMs: Math.floor(ms / 2) }), ms, "stop({ graceful: true })");
