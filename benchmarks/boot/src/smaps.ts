@@ -1,7 +1,8 @@
 /**
  * VMM memory overhead from /proc/<pid>/smaps: the process's resident memory minus what the guest
  * touched, where the guest's RAM is the anonymous mapping whose size matches the guest memory size
- * (QEMU and moat's VMM both map guest RAM as one anonymous region; QEMU may add an alignment page).
+ * (QEMU maps guest RAM as one anonymous region, maybe with an alignment page). moat's VMM reports its
+ * resident guest RAM itself (stats().guestResidentBytes), so no mapping has to be guessed there.
  */
 import { readFileSync } from "node:fs";
 
@@ -12,6 +13,8 @@ export interface RssBreakdown {
   guestRssBytes: number;
   /** totalRss - guestRss: what the VMM itself costs. */
   overheadBytes: number;
+  /** Of the overhead, what the VMM process had before it loaded the VMM (a JS runtime), if known. */
+  runtimeBaselineBytes?: number;
 }
 
 interface Mapping {

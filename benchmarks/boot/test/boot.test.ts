@@ -44,8 +44,18 @@ describe("boot benchmark accounting", () => {
     const both = buildReport([{ name: "moat-kvm", samples: [sample(100), sample(300)] }, { name: "qemu-microvm", samples: [sample(400)] }], 2, 256, "vmlinux");
     expect(both.ratioMoatToQemu).toBe(0.5);
     expect(formatReport(both)).toMatch(/ratio of median ready times: 0\.50x/);
+    expect(both.overheadRatioMoatToQemu).toBe(1);
+    expect(formatReport(both)).toMatch(/ratio of median VMM RSS overheads: 1\.00x/);
     const peerOnly = buildReport([{ name: "moat-kvm", unavailable: "not installed", samples: [] }, { name: "qemu-microvm", samples: [sample(400)] }], 1, 256, "vmlinux");
     expect(peerOnly.ratioMoatToQemu).toBeUndefined();
     expect(formatReport(peerOnly)).toMatch(/moat-kvm\s+0\s+not run: not installed/);
+    expect(formatReport(peerOnly)).toMatch(/ratio of median VMM RSS overheads: n\/a/);
+  });
+
+  it("names the JS runtime's share of the VMM process's overhead", () => {
+    const rss = { totalRssBytes: 90 << 20, guestRssBytes: 30 << 20, overheadBytes: 60 << 20, runtimeBaselineBytes: 40 << 20 };
+    const report = buildReport([{ name: "moat-kvm", samples: [{ readyMs: 10, guestUptimeS: 0.1, rss }] }], 1, 256, "vmlinux");
+    expect(report.contenders[0]?.vmmOverheadMiB?.median).toBe(60);
+    expect(formatReport(report)).toMatch(/moat-kvm: 40\.0 MiB of its overhead is its process before the VMM loaded/);
   });
 });
