@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CONTRACT_VERSION } from "@moat/backend-api";
 
 const bundle = new URL("../dist/moat.js", import.meta.url).pathname;
 const run = promisify(execFile);
@@ -48,7 +49,7 @@ describe("moat doctor", () => {
   test("--json lists kvm, hvf, whp with installed/available/reason, and the host", async () => {
     const { stdout } = await moat(["doctor", "--json"]);
     const report = JSON.parse(stdout) as { host: { platform: string; arch: string }; backends: Array<Record<string, unknown>> };
-    expect(report.host).toMatchObject({ platform: process.platform, arch: process.arch, contract: "1.0.0" });
+    expect(report.host).toMatchObject({ platform: process.platform, arch: process.arch, contract: CONTRACT_VERSION });
     const byName = new Map(report.backends.map((b) => [b.name as string, b]));
     for (const name of ["kvm", "hvf", "whp", "qemu"]) {
       const backend = byName.get(name);
