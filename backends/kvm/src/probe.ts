@@ -2,11 +2,13 @@
  * probe(): can this host run guest kernels on KVM? The addon opens /dev/kvm, checks the API version
  * and runs a tiny CPL0 program with a 1 s budget on a worker thread, which tells apart: no
  * /dev/kvm, no permission, API mismatch, and KVM that cannot run kernel code (nested PVM, where
- * only CPL3 runs natively). Cached per process (the answer does not change while it runs).
+ * only CPL3 runs natively). Cached per process, and the CPL0 verdict on disk per host boot
+ * (probe-cache.ts), so only the first run after a boot pays for it.
  */
 import { arch } from "node:os";
 import type { ProbeResult } from "@moat/backend-api";
-import { loadAddon, type NativeProbe } from "./native.js";
+import { addonPath, loadAddon, type NativeProbe } from "./native.js";
+import { probeCachePath, readCachedProbe, writeCachedProbe } from "./probe-cache.js";
 
 const PROBE_TIMEOUT_MS = 1000;
 
@@ -17,15 +19,23 @@ const FIXES: Record<string, string> = {
   NO_GUEST_KERNEL: "run on a host with hardware virtualization (bare metal or nested VT-x/AMD-V), or use the qemu backend",
 };
 
-let cached: Promise<NativeProbe> | undefined;
+let cached: Promise<NativeProbe & { fromCache: boolean }> | undefined;
 
-/** The raw native probe, memoised; a load failure of the addon becomes code "HV_ERROR". */
-export function nativeProbe(): Promise<NativeProbe> {
+/**
+ * The raw native probe, memoised, its CPL0 verdict reused from the disk cache when this host state
+ * was probed before (`fromCache`); a load failure of the addon becomes code "HV_ERROR".
+ */
+export function nativeProbe(): Promise<NativeProbe & { fromCache: boolean }> {
   cached ??= (async () => {
+    const cachePath = probeCachePath(addonPath);
+    const known = readCachedProbe(cachePath);
+    if (known) return { ...known, fromCache: true };
     try {
-      return await loadAddon().probe(PROBE_TIMEOUT_MS);
+      const probe = await loadAddon().probe(PROBE_TIMEOUT_MS);
+      writeCachedProbe(cachePath, probe);
+      return { ...probe, fromCache: false };
     } catch (error) {
-      return { code: "HV_ERROR", message: (error as Error).message, elapsedMs: 0 } satisfies NativeProbe;
+      return { code: "HV_ERROR", message: (error as Error).message, elapsedMs: 0, fromCache: false } as const;
     }
   })();
   return cached;
@@ -47,6 +57,7 @@ export async function probeKvm(): Promise<ProbeResult> {
       // CPL3 guest code (the T1 device-test payloads) runs wherever /dev/kvm opens.
       cpl3: raw.code === "OK" || raw.code === "NO_GUEST_KERNEL" ? "yes" : "no",
       cpl0ProbeMs: raw.elapsedMs.toFixed(1),
+      cpl0ProbeCached: raw.fromCache ? "yes (same host boot, device, user and addon)" : "no",
     },
   };
 }

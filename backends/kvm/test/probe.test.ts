@@ -3,10 +3,16 @@
  * permission it says so with the fix; with KVM it either runs the CPL0 probe (available) or reports
  * the nested-PVM reason. The result is cached per process.
  */
-import { accessSync, constants, existsSync } from "node:fs";
-import { describe, expect, test } from "vitest";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, test, vi } from "vitest";
 import { createBackend, nativeProbe } from "../src/index.js";
-import { skipReason } from "./helpers/kvm.js";
+import { addonPath } from "../src/native.js";
+import { probeCachePath, readCachedProbe, writeCachedProbe } from "../src/probe-cache.js";
+import { skipReason, tempDir } from "./helpers/kvm.js";
+
+const cacheDir = tempDir("moat-probe-cache-");
+afterAll(() => cacheDir.cleanup());
 
 describe("probe", () => {
   test("classifies this host and names the fix", async () => {
@@ -43,6 +49,39 @@ describe("probe", () => {
 
   test("is cached per process", async () => {
     expect(nativeProbe()).toBe(nativeProbe());
+  });
+
+  test.skipIf(skipReason)("the CPL0 verdict is kept on disk for this host boot and reused by the next process", async () => {
+    const env = { MOAT_CACHE_DIR: cacheDir.path };
+    vi.stubEnv("MOAT_CACHE_DIR", cacheDir.path);
+    try {
+      vi.resetModules();
+      const first = await (await import("../src/probe.js")).nativeProbe();
+      vi.resetModules();
+      const second = await (await import("../src/probe.js")).nativeProbe();
+      expect(first.fromCache).toBe(false);
+      expect(second).toEqual({ ...first, fromCache: true });
+      expect(readdirSync(join(cacheDir.path, "probe"))).toHaveLength(1);
+      // A cache file that is not a verdict is ignored (and the probe runs again).
+      const path = probeCachePath(addonPath, env)!;
+      writeFileSync(path, "{ not json");
+      expect(readCachedProbe(path)).toBeUndefined();
+      vi.resetModules();
+      expect((await (await import("../src/probe.js")).nativeProbe()).fromCache).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+
+  test("only the verdicts of a probe that ran are cached, never a missing device or permission", () => {
+    const path = join(cacheDir.path, "unit", "kvm-test.json");
+    mkdirSync(join(cacheDir.path, "unit"), { recursive: true });
+    writeCachedProbe(path, { code: "PERMISSION", message: "no", elapsedMs: 0 });
+    expect(readCachedProbe(path)).toBeUndefined();
+    writeCachedProbe(path, { code: "NO_GUEST_KERNEL", message: "nested", elapsedMs: 1000 });
+    expect(readCachedProbe(path)).toEqual({ code: "NO_GUEST_KERNEL", message: "nested", elapsedMs: 1000 });
+    expect(readCachedProbe(undefined)).toBeUndefined();
   });
 
   test.skipIf(skipReason)("T1 mode reports available wherever CPL3 code runs", async () => {
