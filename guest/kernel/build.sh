@@ -37,9 +37,16 @@ need() { printf '[kernel] missing prerequisite: %s\n' "$*" >&2; exit 3; }
 deb_version() {
   if [ -n "${MOAT_LINUX_SOURCE_VERSION:-}" ]; then echo "$MOAT_LINUX_SOURCE_VERSION"; return; fi
   command -v apt-cache >/dev/null || need "apt-cache not found: this build needs a Debian-based host (package $pkg)"
-  local v
+  # apt-cache parses every package list (~1.5 s where apt keeps no binary cache, as in Debian's
+  # container images), and every moat start asks: remember its answer for the package lists and
+  # pins as they are now (names, sizes, mtimes), so it is asked again only after an apt-get update.
+  local key memo v
+  key=$(ls -l --time-style=+%s /var/lib/apt/lists /etc/apt/preferences /etc/apt/preferences.d 2>/dev/null | sha256sum | cut -c1-16)
+  memo="$cache/kernels/.deb-version-$key"
+  if [ -s "$memo" ]; then cat "$memo"; return; fi
   v=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
   [ -n "$v" ] || need "apt does not know package $pkg: run 'apt-get update' (Debian bookworm sources needed)"
+  if mkdir -p "$cache/kernels" 2>/dev/null && printf '%s\n' "$v" > "$memo.$$" 2>/dev/null; then mv -f "$memo.$$" "$memo"; fi
   echo "$v"
 }
 
