@@ -34,6 +34,8 @@ packages_file="$here/flavours/$flavour.packages"
 [ -f "$packages_file" ] || die "unknown flavour '$flavour': no $packages_file (flavours: $(cd "$here/flavours" && ls | sed 's/\.packages$//' | tr '\n' ' '))"
 
 sha() { sha256sum | cut -c1-16; }
+# --print-dir runs on every sandbox start: there, only work in progress is worth a line.
+note() { [ "$mode" = print-dir ] || say "$@"; }
 mirror=$(debian_mirror "$suite")
 rootfs_hash=$( { echo "flavour=$flavour suite=$suite mirror=$mirror"; cat "$packages_file" "$here/lib/rootfs.sh"; } | sha)
 rootfs_dir="$cache/rootfs/$rootfs_hash"
@@ -58,7 +60,7 @@ rm -rf "$cache/rootfs/.tmp-$rootfs_hash-"*
 
 # (a) rootfs
 if [ -f "$rootfs_dir/rootfs.tar" ]; then
-  say "rootfs ($flavour): cached $rootfs_dir"
+  note "rootfs ($flavour): cached $rootfs_dir"
 else
   say "rootfs ($flavour): building $rootfs_dir"
   "$here/lib/rootfs.sh" "$rootfs_dir" "$suite" "$mirror" "$packages_file"
@@ -68,7 +70,7 @@ fi
 # the agent
 if [ -z "${MOAT_AGENT_BINARY:-}" ]; then
   [ -f "$agent_makefile" ] || die "the guest agent is missing: $agent_makefile does not exist, so there is no /sbin/moat-agent to install (the agent helper's guest/agent must build guest/agent/build/moat-agent), or set MOAT_AGENT_BINARY=/path/to/moat-agent"
-  say "agent: make -C guest/agent build/moat-agent"
+  if make -q -C "$repo/guest/agent" build/moat-agent >/dev/null 2>&1; then note "agent: up to date"; else say "agent: make -C guest/agent build/moat-agent"; fi
   make -s --no-print-directory -C "$repo/guest/agent" build/moat-agent >&2 || die "building the agent failed: make -C guest/agent build/moat-agent (output above)"
 fi
 [ -f "$agent" ] || die "agent binary not found: $agent (make -C guest/agent should produce it; or set MOAT_AGENT_BINARY)"
@@ -80,7 +82,7 @@ fi
 image_dir=$(image_dir_for)
 rm -rf "$cache/images/.tmp-$(basename "$image_dir")-"*
 if [ -f "$image_dir/manifest.json" ]; then
-  say "image ($flavour): cached $image_dir"
+  note "image ($flavour): cached $image_dir"
 else
   say "image ($flavour): assembling $image_dir"
   inputs=$(printf '{"flavour": "%s", "suite": "%s", "mirror": "%s", "variant": "minbase", "packageList": "%s", "rootfsHash": "%s", "rootfsTarBytes": %s, "agentBinary": "%s"}' \
