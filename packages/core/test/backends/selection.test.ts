@@ -3,7 +3,7 @@
  * DESIGN.md §3, fallbacks, contract checks, and the exact diagnosing messages for bad input.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BackendErrorCode, isBackendError } from "@moat/backend-api";
+import { BackendErrorCode, CONTRACT_VERSION, isBackendError } from "@moat/backend-api";
 import { createFakeBackend } from "@moat/backend-api/testing";
 import { chooseBackend, loadBackend, loadBackendWithInfo, registerBackend, type ChooseBackendOptions } from "../../src/index.js";
 import { writeFixtures } from "./fixtures.js";
@@ -58,8 +58,11 @@ describe("loading by name", () => {
   test("a backend of another contract major: which versions fit", async () => {
     const error = await failure(chooseBackend({ ...base, env: { MOAT_BACKEND: "v2" } }));
     expect(error.code).toBe(BackendErrorCode.INCOMPATIBLE_CONTRACT);
+    const ours = CONTRACT_VERSION.replaceAll(".", "\\.");
     expect(error.message).toMatch(
-      /^backend "v2": package moat-backend-v2@1\.2\.3 \(.*\) implements backend contract "2\.0\.0", but this moat speaks contract 1\.0\.0; its package declares @moat\/backend-api \^2\. Versions that fit: backends built for @moat\/backend-api \^1 \(contract 1\.x\)\./,
+      new RegExp(
+        `^backend "v2": package moat-backend-v2@1\\.2\\.3 \\(.*\\) implements backend contract "2\\.0\\.0", but this moat speaks contract ${ours}; its package declares @moat/backend-api \\^2\\. Versions that fit: backends built for @moat/backend-api \\^1 \\(contract 1\\.x\\)\\.`,
+      ),
     );
     expect(error.fix).toBe("install a release of moat-backend-v2 whose peerDependencies list @moat/backend-api ^1, or a moat whose contract matches the backend's");
   });
