@@ -5,7 +5,7 @@
  * of the committed repository, so the shared working tree is never touched.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -33,6 +33,10 @@ let manifests: Manifest[];
 beforeAll(() => {
   clone = mkdtempSync(join(tmpdir(), "moat-changesets-"));
   execFileSync("git", ["clone", "--quiet", "--branch", "main", root, clone]);
+  // Pending changesets of real work would join every plan: each check starts from none.
+  for (const file of readdirSync(join(clone, ".changeset"))) {
+    if (file.endsWith(".md") && file !== "README.md") rmSync(join(clone, ".changeset", file));
+  }
   const listing = execFileSync("pnpm", ["ls", "-r", "--depth", "-1", "--json"], { cwd: root, encoding: "utf8" });
   manifests = (JSON.parse(listing) as Array<{ path: string }>)
     .filter((p) => p.path !== root)
