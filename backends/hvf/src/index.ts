@@ -1,43 +1,14 @@
 /**
- * @moat/backend-hvf: moat's backend on Apple Hypervisor.framework. The VMM port (backends/vmm behind an
+ * @moat/backend-hvf: moat's backend on Apple Hypervisor.framework. The VMM port (backends/vmm behind a
  * HVF implementation of the hypervisor interface) is not written yet, so this package is honest
- * about it: probe() reports "not built" and createMachine() refuses with a typed UNAVAILABLE error
- * (after validating the spec, as the contract requires).
+ * about it (see createUnimplementedBackend in @moat/backend-api): probe() reports "not built" and
+ * createMachine() refuses with a typed UNAVAILABLE error after validating the spec.
  */
-import {
-  BackendError,
-  BackendErrorCode,
-  CONTRACT_VERSION,
-  validateMachineSpec,
-  type Backend,
-  type Machine,
-  type MachineSpec,
-  type ProbeResult,
-} from "@moat/backend-api";
+import { createUnimplementedBackend, notBuiltReason, type Backend } from "@moat/backend-api";
 
 export const BACKEND_NAME = "hvf";
-export const NOT_BUILT_REASON = "not built: the HVF backend is not implemented yet";
-const FIX = "use another backend for now (moat doctor lists them); progress is tracked in docs/ARCHITECTURE.md";
+export const NOT_BUILT_REASON = notBuiltReason(BACKEND_NAME);
 
 export function createBackend(): Backend {
-  return {
-    name: BACKEND_NAME,
-    contractVersion: CONTRACT_VERSION,
-    async probe(): Promise<ProbeResult> {
-      const hostArch = process.arch === "arm64" ? "arm64" : "x64";
-      return {
-        available: false,
-        reason: NOT_BUILT_REASON,
-        fix: FIX,
-        hostArch,
-        guestArchs: [hostArch === "arm64" ? "aarch64" : "x86_64"],
-        features: { snapshot: false, pause: false, shares: false, hardwareAccelerated: true },
-        details: { hypervisor: "Apple Hypervisor.framework", implemented: "no" },
-      };
-    },
-    async createMachine(spec: MachineSpec): Promise<Machine> {
-      validateMachineSpec(spec);
-      throw new BackendError(BackendErrorCode.UNAVAILABLE, `hvf backend: ${NOT_BUILT_REASON}`, { backend: BACKEND_NAME, fix: FIX });
-    },
-  };
+  return createUnimplementedBackend({ name: BACKEND_NAME, hypervisor: "Apple Hypervisor.framework" });
 }

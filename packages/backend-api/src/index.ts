@@ -10,3 +10,4 @@ export * from "./spec/issues.js";
 export * from "./spec/limits.js";
 export * from "./spec/validate-machine-spec.js";
 export * from "./version/contract-version.js";
+export * from "./unimplemented.js";
