@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeData, encodeFrame, encodeHello, encodeMessage, encodeOpen, encodeWindow, pb } from "@moat/rpc";
 import { agentBinaries, agentDir, startAgent, type RunningAgent } from "./agent-harness.js";
-import { RawPeer } from "./raw-peer.js";
+import { RawPeer } from "@moat/rpc/testing";
 
 const T = { HELLO: 1, OPEN: 2, DATA: 3, CLOSE: 4, RESET: 5, WINDOW: 6, ERROR: 7 } as const;
 const E = pb.ErrorCode;

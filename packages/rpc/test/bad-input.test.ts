@@ -11,7 +11,7 @@ import type { Connection } from "../src/mux/connection.js";
 import { pb } from "../src/proto.js";
 import { serve, type CallHandlers } from "../src/server/serve.js";
 import { socketPair, type SocketPair } from "./helpers.js";
-import { RawPeer } from "./raw-peer.js";
+import { RawPeer } from "../src/testing.js";
 
 const handlers: CallHandlers = {
   async health(stream) {
