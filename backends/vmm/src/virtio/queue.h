@@ -119,6 +119,35 @@ class SplitQueue {
    */
   void set_notification(bool enabled);
 
+  /** What a device's request handler gives back: the bytes it wrote into the chain, or why not. */
+  using Served = std::variant<uint32_t, std::string>;
+  /**
+   * Serves every chain the driver has published, in order, with kicks suppressed while it drains
+   * (re-checked after re-enabling, so a chain published meanwhile is not left waiting). `serve`
+   * handles one chain; its written length goes to the used ring. Sets `completed` when any chain
+   * was returned. Stops at the first broken thing — a malformed ring, a request `serve` refused,
+   * an unwritable used ring — and returns its description (the device then reports itself broken).
+   */
+  template <class Serve>
+  std::optional<std::string> drain(Serve&& serve, bool& completed) {
+    set_notification(false);
+    for (;;) {
+      auto next = pop();
+      if (std::holds_alternative<std::monostate>(next)) {
+        set_notification(true);
+        if (!has_available()) return std::nullopt;
+        set_notification(false);
+        continue;
+      }
+      if (auto* error = std::get_if<QueueError>(&next)) return error->message;
+      const auto& chain = std::get<DescriptorChain>(next);
+      Served served = serve(chain);
+      if (auto* refusal = std::get_if<std::string>(&served)) return *refusal;
+      if (!add_used(chain.head, std::get<uint32_t>(served))) return std::string("used ring unwritable");
+      completed = true;
+    }
+  }
+
   uint16_t size() const { return config_.size; }
   bool ready() const { return memory_ != nullptr; }
 

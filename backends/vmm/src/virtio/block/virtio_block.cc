@@ -182,33 +182,17 @@ void VirtioBlock::queue_notify(uint16_t index) {
   std::lock_guard lock(mutex_);
   if (!active_ || broken_ || index != 0) return;
   bool completed = false;
-  queue_.set_notification(false);  // no kicks while we drain
-  for (;;) {
-    auto next = queue_.pop();
-    if (std::holds_alternative<std::monostate>(next)) {
-      queue_.set_notification(true);
-      if (!queue_.has_available()) break;
-      queue_.set_notification(false);
-      continue;
-    }
-    if (auto* error = std::get_if<QueueError>(&next)) {
-      broken_ = true;
-      context_.interrupt->mark_broken("virtio-blk: " + error->message);
-      return;
-    }
-    const auto& chain = std::get<DescriptorChain>(next);
-    auto used = process_request(*context_.memory, chain);
-    if (!used) {
-      broken_ = true;
-      context_.interrupt->mark_broken("virtio-blk: request without room for a status byte");
-      return;
-    }
-    if (!queue_.add_used(chain.head, *used)) {
-      broken_ = true;
-      context_.interrupt->mark_broken("virtio-blk: used ring unwritable");
-      return;
-    }
-    completed = true;
+  auto error = queue_.drain(
+      [this](const DescriptorChain& chain) -> SplitQueue::Served {
+        auto used = process_request(*context_.memory, chain);
+        if (!used) return std::string("request without room for a status byte");
+        return *used;
+      },
+      completed);
+  if (error) {
+    broken_ = true;
+    context_.interrupt->mark_broken("virtio-blk: " + *error);
+    return;
   }
   if (completed && queue_.needs_interrupt()) context_.interrupt->signal_used_queue(0);
 }

@@ -32,45 +32,38 @@ void VirtioRng::reset() {
   context_ = ActivateContext{};
 }
 
+/** Fills as much of the chain's writable part as getrandom gives (at most kMaxBytesPerRequest). */
+uint32_t VirtioRng::fill(const DescriptorChain& chain) {
+  ChainWriter writer(*context_.memory, chain);
+  std::vector<std::span<uint8_t>> slices;
+  uint64_t want = std::min<uint64_t>(writer.remaining(), kMaxBytesPerRequest);
+  if (writer.peek_slices(want, slices)) {
+    uint64_t filled = 0;
+    for (auto s : slices) {
+      size_t done = 0;
+      while (done < s.size()) {
+        ssize_t n = getrandom(s.data() + done, s.size() - done, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      filled += done;
+      if (done < s.size()) break;
+    }
+    writer.advance(filled);
+  }
+  return static_cast<uint32_t>(writer.written());
+}
+
 void VirtioRng::queue_notify(uint16_t index) {
   std::lock_guard lock(mutex_);
   if (!active_ || index != 0) return;
   bool completed = false;
-  queue_.set_notification(false);  // no kicks while we drain
-  for (;;) {
-    auto next = queue_.pop();
-    if (std::holds_alternative<std::monostate>(next)) {
-      queue_.set_notification(true);
-      if (!queue_.has_available()) break;
-      queue_.set_notification(false);
-      continue;
-    }
-    if (auto* error = std::get_if<QueueError>(&next)) {
-      active_ = false;
-      context_.interrupt->mark_broken("virtio-rng: " + error->message);
-      return;
-    }
-    const auto& chain = std::get<DescriptorChain>(next);
-    ChainWriter writer(*context_.memory, chain);
-    std::vector<std::span<uint8_t>> slices;
-    uint64_t want = std::min<uint64_t>(writer.remaining(), kMaxBytesPerRequest);
-    if (writer.peek_slices(want, slices)) {
-      uint64_t filled = 0;
-      for (auto s : slices) {
-        size_t done = 0;
-        while (done < s.size()) {
-          ssize_t n = getrandom(s.data() + done, s.size() - done, 0);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) break;
-          done += static_cast<size_t>(n);
-        }
-        filled += done;
-        if (done < s.size()) break;
-      }
-      writer.advance(filled);
-    }
-    queue_.add_used(chain.head, static_cast<uint32_t>(writer.written()));
-    completed = true;
+  auto error = queue_.drain([this](const DescriptorChain& chain) -> SplitQueue::Served { return fill(chain); }, completed);
+  if (error) {
+    active_ = false;
+    context_.interrupt->mark_broken("virtio-rng: " + *error);
+    return;
   }
   if (completed && queue_.needs_interrupt()) context_.interrupt->signal_used_queue(0);
 }

@@ -25,6 +25,7 @@ class VirtioRng : public VirtioDevice {
   std::string_view name() const override { return "rng"; }
 
  private:
+  uint32_t fill(const DescriptorChain& chain);
   std::mutex mutex_;
   ActivateContext context_;
   SplitQueue queue_;
