@@ -334,6 +334,8 @@ class KvmVm : public hv::Vm {
         throw HvError(e);
       }
       irqchip_ = true;
+      // The deadline timer is part of KVM's local APIC, so only with the in-kernel irqchip.
+      tsc_deadline_ = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     }
   }
   ~KvmVm() override { close(fd_); }
@@ -365,6 +367,7 @@ class KvmVm : public hv::Vm {
     if (ioctl(fd_, KVM_IRQ_LINE, &l) < 0) throw HvError(os_error("KVM_IRQ_LINE " + std::to_string(line)));
   }
   bool has_irqchip() const override { return irqchip_; }
+  bool has_tsc_deadline_timer() const override { return tsc_deadline_; }
   hv::CpuidTable supported_cpuid() override {
     for (uint32_t n = 64; n <= 4096; n *= 2) {
       FlexBuffer<CpuidHeader, kvm_cpuid_entry2> buf(n);
@@ -387,6 +390,7 @@ class KvmVm : public hv::Vm {
   int kvm_fd_;
   int fd_ = -1;
   bool irqchip_ = false;
+  bool tsc_deadline_ = false;
 };
 
 }  // namespace

@@ -2,8 +2,8 @@
  * T0 unit tests of the x86_64 boot code (backends/vmm/src/arch/x86_64) on real guest-memory
  * mappings, no hypervisor: PVH ELF loading (note, segments, hvm_start_info, memmap, initrd module),
  * bzImage loading (boot_params fields, E820, entry), MP table checksums and entries, the E820 map,
- * CPUID filtering, the T1 payload layout, and the errors bad images get. doctest; built by the
- * package build into build/boot_test and run by test/boot-unit.test.ts.
+ * CPUID filtering (incl. the TSC-deadline bit), the T1 payload layout, and the errors bad images
+ * get. doctest; built by the package build into build/boot_test and run by test/boot-unit.test.ts.
  */
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
@@ -212,23 +212,45 @@ TEST_CASE("bad images are refused with the path and the limit") {
   CHECK(message({old, {}}).find("boot protocol 0x20b") != std::string::npos);
 }
 
-TEST_CASE("CPUID filter: APIC ids, hypervisor bit, topology, no PMU/MONITOR/VMX") {
+TEST_CASE("CPUID filter: APIC ids, hypervisor bit, topology, no PMU/MONITOR/VMX, leaf 6 only ARAT") {
   hv::CpuidTable supported{
       {0x1, 0, 0, 0x00a00f11, 0x00000800, (1u << 3) | (1u << 5), 0x078bfbff},
       {0xa, 0, 0, 0x07300403, 1, 2, 3},
+      {0x6, 0, 0, 0x77, 1, 9, 0},  // turbo, ARAT, PLN, ... : only ARAT (bit 2) stays
       {0xb, 0, 1, 0, 0, 0, 0},
       {0xb, 1, 1, 0, 0, 0, 0},
   };
-  auto t = filter_cpuid(supported, 2, 4);
+  auto t = filter_cpuid(supported, 2, 4, false);
   CHECK((t[0].ebx >> 24) == 2);
   CHECK(((t[0].ebx >> 16) & 0xff) == 4);
   CHECK((t[0].ecx & (1u << 31)) != 0);
   CHECK((t[0].ecx & ((1u << 3) | (1u << 5))) == 0);
   CHECK((t[0].edx & (1u << 28)) != 0);
   CHECK(t[1].eax == 0);
-  CHECK(t[2].edx == 2);
-  CHECK(t[3].ebx == 4);
-  CHECK(t[3].eax == 2);
+  CHECK(t[2].eax == 0x4);
+  CHECK(t[2].ebx == 0);
+  CHECK(t[2].ecx == 0);
+  CHECK(t[3].edx == 2);
+  CHECK(t[4].ebx == 4);
+  CHECK(t[4].eax == 2);
+  CHECK((t[0].ecx & (1u << 24)) == 0);
+}
+
+TEST_CASE("CPUID filter: TSC-deadline bit when the hypervisor emulates it; KVM leaves pass through") {
+  hv::CpuidTable supported{
+      {0x1, 0, 0, 0x00a00f11, 0x00000800, 0x81202000, 0x078bfbff},  // KVM 6.1: no TSC-deadline bit
+      {0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d},
+      {0x40000001, 0, 0, 0x01007efb, 0, 0, 0},
+  };
+  auto t = filter_cpuid(supported, 0, 1, true);
+  REQUIRE(t.size() == 3);
+  CHECK((t[0].ecx & (1u << 24)) != 0);
+  CHECK((t[0].ecx & 0x81202000) == 0x81202000);
+  CHECK(t[1].eax == 0x40000001);
+  CHECK(t[1].ebx == 0x4b4d564b);  // "KVMKVMKVM\0\0\0"
+  CHECK(t[1].ecx == 0x564b4d56);
+  CHECK(t[1].edx == 0x4d);
+  CHECK(t[2].eax == 0x01007efb);  // kvmclock and the other paravirt features
 }
 
 TEST_CASE("T1 payload: binary at 0x400000, boot info at 0x3ff000, user page tables, IOPL 3") {

@@ -74,6 +74,11 @@ class Vm {
   virtual bool has_irqchip() const = 0;
   /** The CPUID leaves this hypervisor can present to a guest (before the machine filters them). */
   virtual CpuidTable supported_cpuid() = 0;
+  /**
+   * True when the local APIC's TSC-deadline timer mode is emulated for this VM. KVM reports it as
+   * a capability, and older KVM (6.1, for one) not in supported_cpuid(): the machine sets the bit.
+   */
+  virtual bool has_tsc_deadline_timer() const = 0;
 };
 
 class Hypervisor {

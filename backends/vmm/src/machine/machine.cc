@@ -185,9 +185,10 @@ void Machine::boot() {
 
   try {
     const hv::CpuidTable supported = vm_->supported_cpuid();
+    const bool tsc_deadline = vm_->has_tsc_deadline_timer();
     for (uint32_t id = 0; id < config_.vcpus; ++id) {
       auto vcpu = vm_->create_vcpu(id);
-      vcpu->set_cpuid(x86::filter_cpuid(supported, id, config_.vcpus));
+      vcpu->set_cpuid(x86::filter_cpuid(supported, id, config_.vcpus, tsc_deadline));
       if (mode != Mode::kPayload) {
         vcpu->set_msrs(x86::boot_msrs());
         vcpu->set_fpu(hv::FpuState{});

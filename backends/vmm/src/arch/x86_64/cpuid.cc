@@ -12,7 +12,8 @@ uint32_t log2_ceil(uint32_t n) {
 
 }  // namespace
 
-hv::CpuidTable filter_cpuid(const hv::CpuidTable& supported, uint32_t vcpu_id, uint32_t vcpu_count) {
+hv::CpuidTable filter_cpuid(const hv::CpuidTable& supported, uint32_t vcpu_id, uint32_t vcpu_count,
+                            bool tsc_deadline_timer) {
   hv::CpuidTable out;
   out.reserve(supported.size());
   const uint32_t core_shift = log2_ceil(vcpu_count);
@@ -21,6 +22,7 @@ hv::CpuidTable filter_cpuid(const hv::CpuidTable& supported, uint32_t vcpu_id, u
       case 0x1:
         e.ebx = (e.ebx & 0x0000ffff) | (vcpu_id << 24) | ((vcpu_count & 0xff) << 16) | (8u << 8);
         e.ecx |= 1u << 31;                    // running under a hypervisor
+        if (tsc_deadline_timer) e.ecx |= 1u << 24;  // LAPIC TSC-deadline mode
         e.ecx &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 2) | (1u << 4) | (1u << 15));
         // MONITOR, VMX, SMX, DTES64, DS-CPL, PDCM: not provided
         if (vcpu_count > 1) e.edx |= 1u << 28;  // HTT: more than one logical processor
@@ -29,8 +31,11 @@ hv::CpuidTable filter_cpuid(const hv::CpuidTable& supported, uint32_t vcpu_id, u
       case 0x4:
         if (e.eax & 0x1f) e.eax = (e.eax & 0x03ffffff) | ((vcpu_count - 1) << 26);
         break;
+      case 0x6:  // thermal and power management: only ARAT (the emulated LAPIC timer never stops)
+        e.eax &= 1u << 2;
+        e.ebx = e.ecx = e.edx = 0;
+        break;
       case 0x5:  // MONITOR/MWAIT
-      case 0x6:  // thermal and power management
       case 0xa:  // architectural PMU
         e.eax = e.ebx = e.ecx = e.edx = 0;
         break;
