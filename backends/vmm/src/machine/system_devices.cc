@@ -15,7 +15,10 @@ void ExitPort::write(uint64_t offset, std::span<const uint8_t> data) {
   on_exit_(status);
 }
 
-void I8042::read(uint64_t, std::span<uint8_t> data) { std::fill(data.begin(), data.end(), 0); }
+void I8042::read(uint64_t offset, std::span<uint8_t> data) {
+  std::fill(data.begin(), data.end(), 0);
+  if (offset == 0 && !data.empty()) data[0] = kStatus;
+}
 
 void I8042::write(uint64_t offset, std::span<const uint8_t> data) {
   if (offset == 0 && !data.empty() && data[0] == kResetCommand) on_reset_();
