@@ -2,7 +2,8 @@
  * T1 (DESIGN.md §9): part A's freestanding guest programs drive the real device model through real
  * KVM exits at CPL3 — serial, virtio-blk against a file, virtio-vsock both ways with the hybrid
  * protocol from Node (CONNECT handshake, guest-initiated streams to <uds>_<port>), many concurrent
- * streams, large transfers, and garbage descriptors that must not take the VMM down.
+ * streams, large transfers, garbage descriptors that must not take the VMM down, and the platform
+ * facts a Linux boot probes (CPUID leaves, the i8042 status).
  */
 import { spawnSync } from "node:child_process";
 import { openSync, readFileSync, closeSync, readSync, writeFileSync } from "node:fs";
@@ -50,6 +51,12 @@ describe.skipIf(reason)("T1 device programs on KVM", () => {
     expect(await p.vm.exited).toEqual({ reason: "poweroff", status: 0, detail: "" });
     expect(p.console()).toContain("args=greeting=yes");
     expect(readFileSync(consolePath, "utf8")).toBe(p.console());
+  });
+
+  test("platform: KVM signature and kvmclock leaves, TSC-deadline bit, an i8042 status Linux gives up on", async () => {
+    const p = await startPayload("platform_check", "");
+    expect(await p.vm.exited, p.console()).toEqual({ reason: "poweroff", status: 0, detail: "" });
+    expect(p.console()).toContain("platform_check: ok");
   });
 
   test("virtio-blk: write, flush, read back against a file; the pattern lands in the file", async () => {

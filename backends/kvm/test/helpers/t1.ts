@@ -12,7 +12,7 @@ export const guestProgram = (name: string) => join(guestDir, `${name}.bin`);
 
 /** Why the T1 programs cannot run, or undefined. */
 export function t1SkipReason(): string | undefined {
-  const missing = ["serial_hello", "blk_rw", "garbage_descriptors", "vsock_echo"].filter((n) => !existsSync(guestProgram(n)));
+  const missing = ["serial_hello", "blk_rw", "garbage_descriptors", "vsock_echo", "platform_check"].filter((n) => !existsSync(guestProgram(n)));
   return missing.length ? `T1 guest programs not built (${missing.join(", ")} in ${guestDir}): run pnpm --filter @moat/vmm build` : undefined;
 }
 
