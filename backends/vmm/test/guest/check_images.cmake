@@ -1,6 +1,6 @@
 # ctest: verifies the T1 images are well-formed flat binaries for the ABI in t1_abi.h:
 # _start is the first byte (0x400000), the ELF is static with no dynamic section or interpreter.
-foreach(name serial_hello blk_rw garbage_descriptors rng_read vsock_echo vsock_bench)
+foreach(name serial_hello blk_rw garbage_descriptors rng_read platform_check vsock_echo vsock_bench)
   set(elf ${OUT}/${name}.elf)
   if(NOT EXISTS ${OUT}/${name}.bin)
     message(FATAL_ERROR "${name}.bin was not built")
