@@ -28,8 +28,13 @@ export const QEMU_BINARY = "qemu-system-x86_64";
  * transformed one): our suspect is that emulation. Without AVX, software in the L1 takes its SSE4.2
  * paths, which TCG has emulated for a decade; the L2 guests (our kernel) do not need AVX either.
  * tools/test-all.sh prints the host CPU's vector features before T2, so a recurrence names its host.
+ *
+ * Without XSAVE too: with AVX off but XSAVE on, every L2 process whose signal handler returned was
+ * killed ("bad frame in rt_sigreturn" — busybox sh's first SIGCHLD, so PID 1 of the boot benchmark
+ * under moat's VMM and QEMU alike). The kernels then save FPU state with FXSAVE, which TCG has
+ * emulated for two decades.
  */
-export const L1_CPU = "EPYC-v1,+svm,+npt,-avx,-avx2,-fma,-f16c";
+export const L1_CPU = "EPYC-v1,+svm,+npt,-avx,-avx2,-fma,-f16c,-xsave";
 
 export function l1QemuArgs(options: L1MachineOptions): string[] {
   const cmdline = [
