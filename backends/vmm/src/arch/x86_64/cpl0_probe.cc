@@ -104,7 +104,7 @@ Cpl0ProbeResult run_cpl0_probe(hv::Hypervisor& hypervisor, int timeout_ms) {
     } else if (result.timed_out) {
       result.detail = "a 1M-iteration CPL0 loop did not finish within " + std::to_string(timeout_ms) + " ms";
     } else {
-      result.detail = std::string("the CPL0 probe ended with a ") + hv::exit_kind_name(exit.kind) + " exit" +
+      result.detail = std::string("the CPL0 probe ended with an unexpected exit (") + hv::exit_kind_name(exit.kind) + ")" +
                       (exit.detail.empty() ? "" : ": " + exit.detail);
     }
   } catch (const hv::HvError& e) {
