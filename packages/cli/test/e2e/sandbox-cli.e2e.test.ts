@@ -1,7 +1,8 @@
 /**
  * The `moat` CLI end to end on a real guest (issue acceptance): a real kernel, image and agent booted
  * by whichever backend moat picks here (on our CI machines: the QEMU fallback, as KVM cannot boot
- * guests there), driven only through the command line, with its state in a temp directory.
+ * guests there; inside the nested-KVM L1, `pnpm --filter @moat/nested-kvm e2e` runs it again with
+ * MOAT_BACKEND=kvm), driven only through the command line, with its state in a temp directory.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
