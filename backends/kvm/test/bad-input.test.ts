@@ -114,7 +114,7 @@ describe.skipIf(skipReason)("the VMM itself refuses bad machines (real KVM)", ()
 
   test("an ELF file without a PVH note", async () => {
     // /proc/self/exe is an ELF64 x86_64 executable (node) with no Xen PVH note.
-    const e = await startError({ vcpus: 1, memoryBytes: 64 * MiB, kernel: { path: process.execPath, cmdline: "" } });
+    const e = await startError({ vcpus: 1, memoryBytes: 512 * MiB, kernel: { path: process.execPath, cmdline: "" } });
     expect(e.message).toMatch(/PVH entry note/);
     expect(e.message).toContain(process.execPath);
   });
@@ -122,6 +122,18 @@ describe.skipIf(skipReason)("the VMM itself refuses bad machines (real KVM)", ()
   test("a missing kernel file", async () => {
     const e = await startError({ vcpus: 1, memoryBytes: 64 * MiB, kernel: { path: "/nonexistent/bzImage", cmdline: "" } });
     expect(e.message).toContain("/nonexistent/bzImage");
+  });
+
+  test("a kernel larger than guest memory is refused before it is read", async () => {
+    // node's executable is ~100 MB; the machine has 16 MiB.
+    const e = await startError({ vcpus: 1, memoryBytes: 16 * MiB, kernel: { path: process.execPath, cmdline: "" } });
+    expect(e.message).toContain(process.execPath);
+    expect(e.message).toMatch(/is \d+ MiB, larger than the guest memory \(16 MiB\)/);
+  });
+
+  test("an initrd that is a directory", async () => {
+    const e = await startError({ vcpus: 1, memoryBytes: 64 * MiB, kernel: { path: kernel, cmdline: "", initrd: dir.path } });
+    expect(e.message).toContain(`initrd ${dir.path}: is not a regular file`);
   });
 
   test("memory larger than the host", async () => {
