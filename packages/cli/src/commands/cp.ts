@@ -1,52 +1,74 @@
 /**
  * `moat cp SRC DST`: copy a file between the host and a sandbox; the sandbox side is written
  * NAME:/path (e.g. `moat cp ./a.txt dev:/root/a.txt`, `moat cp dev:/etc/os-release .`).
+ *
+ * A copy out of the sandbox lands in a temp file beside the target and is renamed over it only when
+ * the whole file arrived: a failed copy (no such file in the guest, a dropped connection) leaves an
+ * existing host file as it was.
  */
 import { Command } from "commander";
 import { createReadStream, createWriteStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Sandbox, SandboxError, SandboxErrorCode } from "@moat/core";
 import type { CliContext } from "../context.js";
-import { sandboxContext } from "../sandbox/options.js";
+import { invocationDir, sandboxContext } from "../sandbox/options.js";
 
 interface Endpoint {
   sandbox?: string;
   path: string;
 }
 
+const invalid = (message: string, fix: string) => new SandboxError(SandboxErrorCode.INVALID_OPTION, message, { fix });
+
+const SANDBOX_SIDE = /^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}):(.*)$/;
+
+/** NAME:/path is the sandbox side; anything else (and ./name:with-colon) is a host path. */
 export function parseEndpoint(text: string): Endpoint {
-  const m = /^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}):(\/.*)$/.exec(text);
-  return m ? { sandbox: m[1]!, path: m[2]! } : { path: text };
+  const m = text.startsWith("./") || text.startsWith("/") ? null : SANDBOX_SIDE.exec(text);
+  if (!m) return { path: text };
+  if (!m[2]!.startsWith("/")) {
+    throw invalid(`${JSON.stringify(text)}: the sandbox side needs an absolute path`, `write it as ${m[1]}:/absolute/path, e.g. ${m[1]}:/root/${m[2] || "file"} (a host file whose name has a colon: ./${text})`);
+  }
+  return { sandbox: m[1]!, path: m[2]! };
 }
 
 export function cpCommand(context: CliContext): Command {
   return new Command("cp")
     .description("copy a file between the host and a sandbox (NAME:/absolute/path on the sandbox side)")
     .argument("<src>", "source: a host path or NAME:/path")
-    .argument("<dst>", "destination: a host path or NAME:/path")
+    .argument("<dst>", "destination: a host path or NAME:/path (a directory keeps the source's name)")
     .action(async (srcText: string, dstText: string) => {
       const src = parseEndpoint(srcText);
       const dst = parseEndpoint(dstText);
       if (Boolean(src.sandbox) === Boolean(dst.sandbox)) {
-        throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `cp needs exactly one side in a sandbox (got ${JSON.stringify(srcText)} → ${JSON.stringify(dstText)})`, {
-          fix: "write the sandbox side as NAME:/absolute/path, e.g. moat cp ./file dev:/root/file",
-        });
+        throw invalid(
+          `cp needs exactly one side in a sandbox (got ${JSON.stringify(srcText)} → ${JSON.stringify(dstText)})`,
+          "write the sandbox side as NAME:/absolute/path, e.g. moat cp ./file dev:/root/file",
+        );
       }
       const ctx = sandboxContext(context);
+      const here = invocationDir(context.env);
       if (dst.sandbox) {
+        const source = resolve(here, src.path);
+        const info = await stat(source).catch(() => undefined);
+        if (!info) throw invalid(`${src.path}: no such file on the host`, "check the path (relative paths start where you ran moat)");
+        if (!info.isFile()) throw invalid(`${src.path}: not a regular file`, "moat cp copies one file; for a directory, pack it first (tar -czf dir.tgz dir) and copy the archive");
         const sandbox = await Sandbox.get(dst.sandbox, ctx);
-        const info = await stat(src.path);
-        await sandbox.files.write(dst.path, createReadStream(src.path), { mode: info.mode & 0o7777 });
+        const target = dst.path.endsWith("/") ? dst.path + basename(source) : dst.path;
+        await sandbox.files.write(target, createReadStream(source), { mode: info.mode & 0o7777 });
       } else {
         const sandbox = await Sandbox.get(src.sandbox!, ctx);
-        let target = dst.path;
+        let target = resolve(here, dst.path);
         if ((await stat(target).catch(() => undefined))?.isDirectory()) target = join(target, basename(src.path));
+        const partial = join(dirname(target), `.${basename(target)}.moat-cp-${process.pid}`);
         const client = await sandbox.agent();
         try {
-          await pipeline(client.files.get(src.path), createWriteStream(target));
+          await pipeline(client.files.get(src.path), createWriteStream(partial, { flags: "wx" }));
+          await rename(partial, target);
         } finally {
+          await rm(partial, { force: true });
           await client.close();
         }
       }

@@ -41,3 +41,12 @@ export function requireCommand(argv: string[], usage: string): string[] {
   }
   return argv;
 }
+
+/**
+ * Where the user ran moat: the working directory, except under `pnpm moat ...` from the repo, where
+ * pnpm runs the script at the workspace root and says where the user was in INIT_CWD. (INIT_CWD alone
+ * is not enough: it leaks into every process a pnpm script starts.) Relative host paths resolve here.
+ */
+export function invocationDir(env: CliContext["env"]): string {
+  return env.npm_lifecycle_event === "moat" && env.INIT_CWD ? env.INIT_CWD : process.cwd();
+}

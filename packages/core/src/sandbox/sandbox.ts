@@ -51,6 +51,8 @@ export interface CreateOptions extends SandboxContext {
 }
 
 const DEFAULTS = { image: "base", cpus: 2, memoryMiB: 1024 };
+/** How long a new connection waits for the agent's HELLO (a running agent answers in milliseconds). */
+const AGENT_HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export class Sandbox {
   private runner: MachineRunner | undefined;
@@ -199,8 +201,23 @@ export class Sandbox {
   }
 
   /** Opens an RPC session with the guest agent (the caller closes it). */
+  /**
+   * A fresh RPC connection to the guest agent. The agent of a running sandbox answers at once, but a
+   * software-emulated guest on a loaded host can stall for seconds, so the handshake may take up to
+   * the ready timeout (MOAT_READY_TIMEOUT_MS, default 60 s here).
+   */
   async agent(): Promise<RpcClient> {
-    return RpcClient.connect(await this.openPort(AGENT_PORT), { timeoutMs: 10_000 });
+    const port = await this.openPort(AGENT_PORT);
+    const override = Number(this.ctx.env.MOAT_READY_TIMEOUT_MS);
+    const timeoutMs = Number.isInteger(override) && override > 0 ? override : AGENT_HANDSHAKE_TIMEOUT_MS;
+    try {
+      return await RpcClient.connect(port, { timeoutMs });
+    } catch (err) {
+      throw new SandboxError(SandboxErrorCode.AGENT_UNREACHABLE, `the agent of sandbox "${this.name}" did not answer: ${(err as Error).message}`, {
+        fix: `see the guest console with: moat logs ${this.name}; restart the sandbox with: moat stop ${this.name} && moat start ${this.name}`,
+        cause: err,
+      });
+    }
   }
 
   /** Runs a command in the guest; the handle's `exit` resolves when it ends. */
@@ -239,14 +256,15 @@ export class Sandbox {
     }
   }
 
+  /**
+   * Removes the sandbox with its disk and logs. A running one is stopped first: gracefully (the
+   * guest powers off, as stop() does), or killed at once with `force`.
+   */
   async remove(options: { force?: boolean } = {}): Promise<void> {
     await this.reconcile();
-    if (this.rec.status === "running" || this.rec.status === "starting") {
-      if (!options.force) {
-        throw new SandboxError(SandboxErrorCode.ALREADY_RUNNING, `sandbox "${this.name}" is running`, {
-          fix: `stop it first (moat stop ${this.name}) or use moat rm --force ${this.name}`,
-        });
-      }
+    if (this.rec.status === "running" && !options.force) {
+      await this.stop().catch(() => this.kill());
+    } else if (this.rec.status === "running" || this.rec.status === "starting") {
       await this.kill();
     }
     await this.store.remove(this.name);

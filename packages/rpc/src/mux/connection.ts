@@ -95,7 +95,7 @@ export class Connection extends EventEmitter implements StreamHost {
     const conn = new Connection(duplex, options);
     const timeoutMs = options.handshakeTimeoutMs ?? 10_000;
     const done = new Promise<void>((resolve, reject) => (conn.handshake = { resolve, reject }));
-    const timer = setTimeout(() => conn.shutdown(new RpcError("HANDSHAKE_FAILED", `no HELLO from the ${conn.peerRole} within ${timeoutMs} ms: is the agent running and listening on the vsock port?`)), timeoutMs);
+    const timer = setTimeout(() => conn.shutdown(new RpcError("HANDSHAKE_FAILED", `no HELLO from the ${conn.peerRole} within ${timeoutMs} ms: is the agent running and listening on its RPC port?`)), timeoutMs);
     const onAbort = () => conn.shutdown(new RpcError("CANCELLED", "handshake cancelled"));
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
