@@ -2,7 +2,8 @@
  * Changesets versions every package independently: a changeset for one package bumps that package
  * and, by a patch, only the packages that depend on it (they pin its exact version when published;
  * updateInternalDependencies = patch). Nothing else moves. Runs `changeset status` on a fresh clone
- * of the committed repository, so the shared working tree is never touched.
+ * of the committed repository, so the shared working tree is never touched. A peer dependent moves
+ * only when the new version leaves its peer range (a contract minor keeps every backend as it is).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -88,4 +89,10 @@ test.each(["@moat/policy", "@moat/backend-hvf"])("a minor bump of %s moves it an
   for (const name of dependents) expect(bumped.get(name)?.type).toBe("patch");
   const untouched = manifests.filter((m) => !bumped.has(m.name)).map((m) => m.name);
   expect(untouched.length).toBeGreaterThan(manifests.length / 2);
+}, 60_000);
+
+test("a minor bump of the contract package bumps no backend to a major (peer ranges still hold)", () => {
+  const plan = planFor("@moat/backend-api", "minor");
+  expect(plan.releases.find((r) => r.name === "@moat/backend-api")).toMatchObject({ type: "minor" });
+  expect(plan.releases.filter((r) => r.type === "major").map((r) => r.name)).toEqual([]);
 }, 60_000);
