@@ -55,7 +55,8 @@ export async function bootWithSerial(o: {
   readyTimeoutMs: number;
 }): Promise<BootedGuest> {
   const rpcSocket = join(o.dir, "rpc.sock");
-  const cmdline = ["console=ttyS0 root=/dev/vda rootfstype=erofs ro init=/sbin/moat-agent panic=-1 reboot=t", ...o.params].join(" ");
+  // no_timer_check: under TCG on a loaded host the IO-APIC timer check can miss its ticks and panic.
+  const cmdline = ["console=ttyS0 root=/dev/vda rootfstype=erofs ro init=/sbin/moat-agent panic=-1 reboot=t no_timer_check", ...o.params].join(" ");
   const args = [
     "-M", "microvm,acpi=off", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
     "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",

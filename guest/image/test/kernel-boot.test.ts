@@ -65,7 +65,7 @@ describe("guest kernel alone (QEMU TCG, microvm, busybox initramfs)", () => {
     const r = await bootGuest(setup.qemu, {
       vmlinux: setup.vmlinux,
       initrd: setup.initrd,
-      cmdline: "console=ttyS0 panic=-1 reboot=t rdinit=/init",
+      cmdline: "console=ttyS0 panic=-1 reboot=t rdinit=/init no_timer_check", // no_timer_check: see qemu-boot.ts
       disks: [{ path: setup.disk, readOnly: true }],
       cpu: "EPYC-v1,+svm,+npt",
       smp: 2,

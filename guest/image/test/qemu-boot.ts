@@ -35,9 +35,12 @@ export interface BootResult {
   timedOut: boolean;
 }
 
-/** The kernel command line of guest/README.md §3, plus extra (moat.*) parameters. */
+/**
+ * The kernel command line of guest/README.md §3, plus extra (moat.*) parameters, plus no_timer_check:
+ * under TCG on a loaded host the IO-APIC timer check can miss its ticks and panic the boot.
+ */
 export function guestCmdline(...extra: string[]): string {
-  return ["console=ttyS0 root=/dev/vda rootfstype=erofs ro init=/sbin/moat-agent panic=-1 reboot=t", ...extra].join(" ");
+  return ["console=ttyS0 root=/dev/vda rootfstype=erofs ro init=/sbin/moat-agent panic=-1 reboot=t no_timer_check", ...extra].join(" ");
 }
 
 export function findQemu(): string | undefined {

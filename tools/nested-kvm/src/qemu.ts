@@ -45,6 +45,8 @@ export function l1QemuArgs(options: L1MachineOptions): string[] {
     options.verbose ? "loglevel=6" : "quiet loglevel=3",
     "panic=-1",
     "rdinit=/init",
+    // Under TCG on a loaded host the IO-APIC timer check can miss its ticks and panic the boot.
+    "no_timer_check",
     // TCG reads the host TSC on every vCPU, so the TSCs are in sync: keep TSC as the clocksource.
     ...(options.tscKhz ? [`tsc_early_khz=${options.tscKhz}`, "tsc=reliable"] : []),
     `moat_job=${options.jobDir}`,
