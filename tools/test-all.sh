@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, tier by tier (DESIGN.md §9). Each tier prints its own summary; any failure
+# The whole test suite, tier by tier (docs/ARCHITECTURE.md, "Test tiers"). Each tier prints its own summary; any failure
 # fails the run. Run after tools/bootstrap.sh (the README's test command does both).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -1,5 +1,5 @@
 /**
- * T1 (DESIGN.md §9): part A's freestanding guest programs drive the real device model through real
+ * T1 (docs/ARCHITECTURE.md, "Test tiers"): part A's freestanding guest programs drive the real device model through real
  * KVM exits at CPL3 — serial, virtio-blk against a file, virtio-vsock both ways with the hybrid
  * protocol from Node (CONNECT handshake, guest-initiated streams to <uds>_<port>), many concurrent
  * streams, large transfers, garbage descriptors that must not take the VMM down, and the platform

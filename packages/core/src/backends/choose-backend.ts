@@ -1,5 +1,5 @@
 /**
- * Backend selection (DESIGN.md §3): an explicit name (option, else MOAT_BACKEND) is loaded and must be
+ * Backend selection (README "Usage"; docs/ARCHITECTURE.md): an explicit name (option, else MOAT_BACKEND) is loaded and must be
  * available; otherwise registered backends, then the platform's candidates (linux: kvm, then qemu)
  * are tried in order and the first whose probe says it can boot guests wins. When none can, the
  * error diagnoses every candidate. Choosing a later candidate than the first carries a warning.

@@ -1,6 +1,6 @@
 /**
  * Backend selection against real packages on disk (fixtures) and real registrations: the order of
- * DESIGN.md §3, fallbacks, contract checks, and the exact diagnosing messages for bad input.
+ * the selection order (README, "Usage"), fallbacks, contract checks, and the exact diagnosing messages for bad input.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BackendErrorCode, CONTRACT_VERSION, isBackendError } from "@moat/backend-api";

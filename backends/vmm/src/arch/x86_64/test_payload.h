@@ -1,5 +1,5 @@
 /**
- * T1 test payload boot (DESIGN.md §9): a flat binary run at CPL3 in long mode.
+ * T1 test payload boot (docs/ARCHITECTURE.md, "Test tiers"): a flat binary run at CPL3 in long mode.
  *
  * ABI (part A's guest programs in backends/vmm/test/guest rely on it exactly):
  *  - binary loaded at guest-physical 0x400000, entry at its first byte;
