@@ -96,7 +96,7 @@ export class Sandbox {
     };
     await store.create(record);
     try {
-      await createWritableDisk(store.file(name, WRITABLE_DISK));
+      await createWritableDisk(store.file(name, WRITABLE_DISK), plan?.resources.diskMiB !== undefined ? plan.resources.diskMiB * 1024 * 1024 : undefined);
     } catch (err) {
       await store.remove(name);
       throw err;

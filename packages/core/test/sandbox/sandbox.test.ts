@@ -1,6 +1,6 @@
 import { registerBackend } from "../../src/backends/index.js";
 import { Sandbox, SandboxErrorCode, isSandboxError } from "../../src/index.js";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -107,6 +107,16 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
     expect(isSandboxError(err, SandboxErrorCode.POLICY_VIOLATION)).toBe(true);
     expect((err as Error).message).toMatch(/policy\.yaml:4:\d+/);
     expect((await Sandbox.list({ env })).find((l) => l.name === "refused")).toBeUndefined();
+  });
+
+  test("the writable disk has the policy's resources.disk size (built-in 10 GiB, a --disk flag over it)", async () => {
+    const sizeOf = async (name: string) => (await stat(join(env.MOAT_STATE_DIR!, "sandboxes", name, "rw.img"))).size;
+    const plain = await Sandbox.create({ name: "disk-default", backend: "hostagent", env, start: false });
+    expect(await sizeOf("disk-default")).toBe(10 * 1024 ** 3);
+    const flagged = await Sandbox.create({ name: "disk-flag", backend: "hostagent", env, start: false, policyFlags: { disk: "3GiB" } });
+    expect(await sizeOf("disk-flag")).toBe(3 * 1024 ** 3);
+    await plain.remove();
+    await flagged.remove();
   });
 
   test("bad options name the value", async () => {
