@@ -3,7 +3,7 @@
  * state store plus, while it runs, a VMM host process (or, in-process mode, a machine inside the
  * caller) serving a control socket through which every exec and file call reaches the guest agent.
  */
-import { type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
+import { type Plan, type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -56,6 +56,7 @@ const AGENT_HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export class Sandbox {
   private runner: MachineRunner | undefined;
+  private plan: Plan | undefined;
   readonly files: SandboxFiles;
 
   private constructor(
@@ -102,6 +103,7 @@ export class Sandbox {
       throw err;
     }
     const sandbox = new Sandbox(record, store, ctx);
+    sandbox.plan = plan;
     if (options.start !== false) {
       try {
         await sandbox.start({ inProcess: options.inProcess ?? false });
@@ -148,6 +150,14 @@ export class Sandbox {
 
   get status(): SandboxStatus {
     return this.rec.status;
+  }
+
+  /**
+   * The policy plan compiled by `create` (its `mounts` are empty without a workspace). Undefined on
+   * a sandbox from `get`: the plan is not stored, and the policy files may have changed since.
+   */
+  get policyPlan(): Plan | undefined {
+    return this.plan;
   }
 
   get consoleLogPath(): string {
