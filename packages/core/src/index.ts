@@ -9,3 +9,4 @@ export type { SandboxRecord, SandboxStatus } from "./state/sandbox-record.js";
 export { moatPaths, type MoatPaths } from "./state/paths.js";
 export { resolveGuestArtifacts, findRepoRoot, type GuestArtifacts } from "./artifacts/guest-artifacts.js";
 export { copyWorkspaceIn, copyWorkspaceOut } from "./workspace/workspace-sync.js";
+export { workspaceRules, type WorkspaceRules } from "./workspace/workspace-rules.js";
