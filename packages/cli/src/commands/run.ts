@@ -5,7 +5,7 @@
  * A named one is stopped and kept (moat start NAME brings it back) unless --rm is given.
  */
 import { Command, Option } from "commander";
-import { Sandbox, copyWorkspaceIn, copyWorkspaceOut } from "@moat/core";
+import { Sandbox, copyWorkspaceIn, copyWorkspaceOut, workspaceRules } from "@moat/core";
 import type { CliContext } from "../context.js";
 import { attach } from "../sandbox/exec-io.js";
 import { collectEnv, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
@@ -58,7 +58,9 @@ export function runCommand(context: CliContext): Command {
       });
       let status = 1;
       try {
-        if (workspaceDir) await copyWorkspaceIn(sandbox, workspaceDir);
+        // The file policy compiled by create decides what of the workspace is copied in and back.
+        const ws = workspaceDir ? { dir: workspaceDir, rules: await workspaceRules(sandbox.policyPlan?.mounts ?? [], workspaceDir) } : undefined;
+        if (ws) await copyWorkspaceIn(sandbox, ws.dir, ws.rules);
         const stdin = tty || Boolean(options.interactive) || !process.stdin.isTTY;
         const proc = await sandbox.exec(argv, {
           tty,
@@ -66,13 +68,22 @@ export function runCommand(context: CliContext): Command {
           stdin,
         });
         status = await attach(proc, { tty, stdin });
-        if (workspaceDir) await copyWorkspaceOut(sandbox, workspaceDir);
+        if (ws) {
+          const { refused } = await copyWorkspaceOut(sandbox, ws.dir, ws.rules);
+          if (refused.length > 0) ctx.onWarning?.(`moat: not copied back (read-only or hidden by policy): ${sample(refused, 5)}`);
+        }
       } finally {
         if (disposable) await sandbox.remove({ force: true });
         else await sandbox.stop().catch(() => sandbox.kill());
       }
       process.exitCode = status;
     });
+}
+
+/** "a, b, c" or, past `max` items, "a, b, c and 4 more". */
+function sample(items: string[], max: number): string {
+  const shown = items.slice(0, max).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
 /**
