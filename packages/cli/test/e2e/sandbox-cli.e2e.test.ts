@@ -4,7 +4,8 @@
  * guests there; inside the nested-KVM L1, `pnpm --filter @moat/nested-kvm e2e` runs it again with
  * MOAT_BACKEND=kvm), driven only through the command line, with its state in a temp directory.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -12,6 +13,13 @@ import { moat, whyNotHere } from "./moat-cli.js";
 
 const reason = whyNotHere();
 if (reason) console.warn(`skipping the CLI end-to-end suite: ${reason}`);
+
+/** The paths of run's one "not copied back" warning line, sorted (the guest's find decides their order). */
+function notCopiedBack(stderr: string): string[] | undefined {
+  const lines = stderr.split("\n").filter((l) => l.startsWith("moat: not copied back (read-only or hidden by policy): "));
+  expect(lines.length, stderr).toBeLessThanOrEqual(1);
+  return lines[0]?.slice(lines[0].indexOf("): ") + 3).split(", ").sort();
+}
 
 describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 }, () => {
   let dir: string;
@@ -53,6 +61,45 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(plain.status, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/^6\.1\.\S+\n$/);
     expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
+  });
+
+  test("in a git workspace, changes to git hooks and .moat stay in the guest; .env is not sent in", async () => {
+    const ws = join(dir, "git-workspace");
+    await rm(ws, { recursive: true, force: true });
+    execFileSync("git", ["init", "-q", ws]);
+    await writeFile(join(ws, ".env"), "SECRET=from-the-host\n"); // untracked, not ignored: in git's list
+    await writeFile(join(ws, "input.txt"), "in\n");
+    const script =
+      "test -e .env && echo LEAKED; cat input.txt; " +
+      "mkdir -p .git/hooks .moat && printf '#!/bin/sh\\necho pwned\\n' > .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout; " +
+      "echo 'version: 1' > .moat/policy.yaml; echo fine > ok.txt";
+    const r = await moat(["run", "--rm", "--", "sh", "-c", script], env, { cwd: ws });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("in\n");
+    expect(await readFile(join(ws, "ok.txt"), "utf8")).toBe("fine\n");
+    await expect(access(join(ws, ".git", "hooks", "post-checkout"))).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(access(join(ws, ".moat"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(notCopiedBack(r.stderr)).toEqual([".git/hooks/post-checkout", ".moat/policy.yaml"]);
+  });
+
+  test("outside git, .env and a directory the project policy denies are not in the guest", async () => {
+    const ws = join(dir, "plain-workspace");
+    await rm(ws, { recursive: true, force: true });
+    await mkdir(join(ws, ".moat"), { recursive: true });
+    await mkdir(join(ws, "sub", "deep"), { recursive: true });
+    await writeFile(join(ws, ".moat", "policy.yaml"), 'version: 1\nfiles:\n  deny: ["sub/**"]\n');
+    await writeFile(join(ws, ".env"), "SECRET=from-the-host\n");
+    await writeFile(join(ws, "sub", "deep", "key.txt"), "hidden\n");
+    await writeFile(join(ws, "visible.txt"), "visible\n");
+    const script = "ls -A; echo hi > made.txt; echo SECRET=guessed > .env; mkdir -p sub && echo x > sub/new.txt";
+    const r = await moat(["run", "--rm", "--", "sh", "-c", script], env, { cwd: ws });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual([".moat", "visible.txt"]);
+    expect(await readFile(join(ws, "made.txt"), "utf8")).toBe("hi\n");
+    // What the guest made at hidden paths does not overwrite or add to them on the host.
+    expect(await readFile(join(ws, ".env"), "utf8")).toBe("SECRET=from-the-host\n");
+    await expect(access(join(ws, "sub", "new.txt"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(notCopiedBack(r.stderr)).toEqual([".env", "sub/new.txt"]);
   });
 
   test("create → exec → stop → start → exec sees the state → rm", async () => {
