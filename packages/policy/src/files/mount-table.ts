@@ -6,9 +6,10 @@
  * with more than one hard link (a warning: the other link may be outside).
  *
  * Boundary: these checks see the tree as it is at plan time. Links created later, and every access
- * at run time, are enforced by the VMM's virtio-fs server (lookups confined beneath the root with
- * `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, deny/readonly globs applied per lookup, and
- * no write-open of a file with st_nlink > 1 under a rw mount).
+ * at run time, are to be enforced by the VMM's virtio-fs server, not built yet (lookups confined
+ * beneath the root with `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, deny/readonly globs
+ * applied per lookup, and no write-open of a file with st_nlink > 1 under a rw mount). Until then
+ * `moat run` copies the workspace, and @moat/core applies `isDenied`/`isReadonly` at copy time.
  */
 import { isAbsolute, join, relative, resolve, sep, dirname } from "node:path";
 import picomatch from "picomatch";
