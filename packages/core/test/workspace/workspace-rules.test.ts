@@ -3,26 +3,21 @@
  * the built-in defaults, project globs, a workspace below the mount root, a ro mount, the longest
  * covering mount, and the refusals (no covering mount, a hidden workspace).
  */
-import { loadEffectivePolicy } from "@moat/policy";
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { SandboxErrorCode } from "../../src/errors/sandbox-error.js";
 import { workspaceRules } from "../../src/workspace/workspace-rules.js";
+import { compiledMounts, tempBase } from "./policy-fixture.js";
 
+const temp = tempBase("moat-ws-rules-");
 let base: string;
 let project: string;
 
 beforeEach(async () => {
-  base = await realpath(await mkdtemp(join(tmpdir(), "moat-ws-rules-")));
+  base = temp.current();
   project = join(base, "project");
   await mkdir(join(project, "pkg"), { recursive: true });
-  await mkdir(join(base, "home"));
-});
-
-afterEach(async () => {
-  await rm(base, { recursive: true, force: true });
 });
 
 async function projectPolicy(yaml: string): Promise<void> {
@@ -30,12 +25,7 @@ async function projectPolicy(yaml: string): Promise<void> {
   await writeFile(join(project, ".moat", "policy.yaml"), yaml);
 }
 
-/** The mounts Sandbox.create compiles for a workspace (host checks on, no user policy). */
-function mountsFor(workspace: string) {
-  const result = loadEffectivePolicy({ cwd: workspace, env: { XDG_CONFIG_HOME: join(base, "config") }, homeDir: join(base, "home"), hostChecks: true });
-  expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return result.plan.mounts;
-}
+const mountsFor = (workspace: string) => compiledMounts(base, workspace);
 
 describe("workspaceRules", () => {
   test("built-in defaults: .env files hidden anywhere, git hooks/config and .moat read-only", async () => {

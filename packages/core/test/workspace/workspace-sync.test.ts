@@ -4,34 +4,28 @@
  * with an archive coming back (extractChanges), including hostile entries a guest could craft. The
  * guest half runs in packages/cli/test/e2e/sandbox-cli.e2e.test.ts.
  */
-import { loadEffectivePolicy } from "@moat/policy";
 import { execFileSync } from "node:child_process";
-import { link, lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { link, lstat, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tar from "tar";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { type WorkspaceRules, workspaceRules } from "../../src/workspace/workspace-rules.js";
 import { entryPath, extractChanges, packWorkspace } from "../../src/workspace/workspace-sync.js";
+import { compiledMounts, tempBase } from "./policy-fixture.js";
 
+const temp = tempBase("moat-ws-sync-");
 let base: string;
 let ws: string;
 
 beforeEach(async () => {
-  base = await realpath(await mkdtemp(join(tmpdir(), "moat-ws-sync-")));
+  base = temp.current();
   ws = join(base, "ws");
   await mkdir(join(ws, ".moat"), { recursive: true });
-  await mkdir(join(base, "home"));
   await writeFile(join(ws, ".moat", "policy.yaml"), 'version: 1\nfiles:\n  deny: ["sub/**"]\n');
 });
 
-afterEach(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function rules(): Promise<WorkspaceRules> {
-  const { plan } = loadEffectivePolicy({ cwd: ws, env: { XDG_CONFIG_HOME: join(base, "config") }, homeDir: join(base, "home") });
-  return workspaceRules(plan.mounts, ws);
+function rules(): Promise<WorkspaceRules> {
+  return workspaceRules(compiledMounts(base, ws), ws);
 }
 
 async function files(tree: Record<string, string>, root = ws): Promise<void> {
@@ -107,16 +101,9 @@ describe("copy-out (extractChanges)", () => {
   });
 
   test("paths that are not plain relative paths are refused, whatever node-tar would make of them", async () => {
-    const archive = await rawArchive([
-      { path: "/.git/hooks/post-merge", body: "x" },
-      { path: "c:/.git/hooks/post-merge", body: "x" },
-      { path: "c:.moat/policy.yaml", body: "x" },
-      { path: ".//.git/hooks/pre-push", body: "x" },
-      { path: "a/../.git/hooks/pre-commit", body: "x" },
-      { path: "plain.txt", body: "plain\n" },
-    ]);
-    const refused = await extractChanges(archive, ws, await rules());
-    expect(refused).toEqual(["/.git/hooks/post-merge", "c:/.git/hooks/post-merge", "c:.moat/policy.yaml", ".//.git/hooks/pre-push", "a/../.git/hooks/pre-commit"]);
+    const hostile = ["/.git/hooks/post-merge", "c:/.git/hooks/post-merge", "c:.moat/policy.yaml", ".//.git/hooks/pre-push", "a/../.git/hooks/pre-commit"];
+    const archive = await rawArchive([...hostile.map((path) => ({ path, body: "x" })), { path: "plain.txt", body: "plain\n" }]);
+    expect(await extractChanges(archive, ws, await rules())).toEqual(hostile);
     expect(await readFile(join(ws, "plain.txt"), "utf8")).toBe("plain\n");
     await expect(lstat(join(ws, ".git"))).rejects.toMatchObject({ code: "ENOENT" });
     expect((await readFile(join(ws, ".moat/policy.yaml"), "utf8")).startsWith("version: 1\nfiles:")).toBe(true);
