@@ -28,13 +28,14 @@ async function projectPolicy(yaml: string): Promise<void> {
 const mountsFor = (workspace: string) => compiledMounts(base, workspace);
 
 describe("workspaceRules", () => {
-  test("built-in defaults: .env files hidden anywhere, git hooks/config and .moat read-only", async () => {
+  test("built-in defaults: .env files hidden anywhere, git hooks/config (nested repositories and submodules too) and .moat read-only", async () => {
     const rules = await workspaceRules(mountsFor(project), project);
     expect(rules.dir).toBe(project);
     expect(rules.mount.hostPath).toBe(project);
     for (const p of [".env", "src/.env", ".env.local", "a/b/.env.production.local"]) expect(rules.isHidden(p), p).toBe(true);
     for (const p of ["", "src/app.ts", ".envrc", ".git/hooks/post-checkout", ".moat/policy.yaml"]) expect(rules.isHidden(p), p).toBe(false);
-    for (const p of [".git/hooks", ".git/hooks/post-checkout", ".git/config", ".moat", ".moat/policy.yaml"]) expect(rules.isReadonly(p), p).toBe(true);
+    const nested = ["sub/.git/hooks/pre-commit", "sub/.git/config", "a/b/.git/config", ".git/modules/lib/hooks/post-merge", ".git/modules/lib/config"];
+    for (const p of [".git/hooks", ".git/hooks/post-checkout", ".git/config", ".moat", ".moat/policy.yaml", ...nested]) expect(rules.isReadonly(p), p).toBe(true);
     for (const p of ["", "ok.txt", ".git/HEAD", "src/.git/hooks.txt"]) expect(rules.isReadonly(p), p).toBe(false);
   });
 
