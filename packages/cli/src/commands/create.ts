@@ -12,9 +12,10 @@ export function createCommand(context: CliContext): Command {
     .option("--backend <name>", "hypervisor backend (default: the best available)")
     .option("--cpus <n>", "virtual CPUs", positiveInteger("--cpus"))
     .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G", memoryMiB)
+    .option("--disk <size>", "writable disk size, e.g. 20GiB (default: the policy's resources.disk, 10 GiB)")
     .option("-e, --env <KEY=VALUE>", "guest environment variable for every exec (repeatable)", collectEnv)
     .option("--no-start", "only create; boot later with moat start")
-    .action(async (name: string, options: { image?: string; backend?: string; cpus?: number; memory?: number; env?: Record<string, string>; start: boolean }) => {
+    .action(async (name: string, options: { image?: string; backend?: string; cpus?: number; memory?: number; disk?: string; env?: Record<string, string>; start: boolean }) => {
       const sandbox = await Sandbox.create({
         ...sandboxContext(context),
         name,
@@ -22,6 +23,7 @@ export function createCommand(context: CliContext): Command {
         ...(options.backend ? { backend: options.backend } : {}),
         ...(options.cpus ? { cpus: options.cpus } : {}),
         ...(options.memory ? { memoryMiB: options.memory } : {}),
+        ...(options.disk ? { policyFlags: { disk: options.disk } } : {}),
         guestEnv: options.env ?? {},
         start: options.start,
       });

@@ -3,9 +3,11 @@
  * over @moat/policy's policyShow / policyCheck / policyTest, which hold the logic and return text,
  * JSON and the exit code (0 ok or allowed, 1 denied, 2 validation errors or bad input).
  */
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { policyCheck, policyShow, policyTest, type CommandResult, type PolicyFlags } from "@moat/policy";
 import type { CliContext } from "../context.js";
+import { invocationDir } from "../sandbox/options.js";
 
 function emit(context: CliContext, result: CommandResult, json: boolean | undefined): void {
   context.stdout(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
@@ -52,7 +54,7 @@ export function policyCommand(context: CliContext): Command {
     withPolicyFlags(new Command("show"))
       .description("print the effective policy (defaults < ~/.config/moat/policy.yaml < .moat/policy.yaml < flags) with where each entry came from")
       .option("--json", "print JSON")
-      .action((o: FlagOptions) => emit(context, policyShow({ cwd: process.cwd(), env: context.env, flags: flagsOf(o) }), o.json)),
+      .action((o: FlagOptions) => emit(context, policyShow({ cwd: invocationDir(context.env), env: context.env, flags: flagsOf(o) }), o.json)),
   );
   policy.addCommand(
     new Command("check")
@@ -60,7 +62,7 @@ export function policyCommand(context: CliContext): Command {
       .argument("<file>", "policy file (YAML or JSON)")
       .option("--json", "print JSON")
       .option("--no-host-checks", "do not check the file's mounts on this host")
-      .action((file: string, o: { json?: boolean; hostChecks: boolean }) => emit(context, policyCheck(file, { env: context.env, hostChecks: o.hostChecks }), o.json)),
+      .action((file: string, o: { json?: boolean; hostChecks: boolean }) => emit(context, policyCheck(resolve(invocationDir(context.env), file), { env: context.env, hostChecks: o.hostChecks }), o.json)),
   );
   policy.addCommand(
     withPolicyFlags(new Command("test"))
@@ -76,7 +78,7 @@ export function policyCommand(context: CliContext): Command {
           context,
           policyTest(
             { ...(o.host ? { host: o.host } : {}), ...(o.ip ? { ip: o.ip } : {}), port: o.port, ...(o.method ? { method: o.method } : {}), ...(o.path ? { path: o.path } : {}) },
-            { cwd: process.cwd(), env: context.env, flags: flagsOf(o) },
+            { cwd: invocationDir(context.env), env: context.env, flags: flagsOf(o) },
           ),
           o.json,
         ),

@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { Sandbox, copyWorkspaceIn, copyWorkspaceOut, workspaceRules } from "@moat/core";
 import type { CliContext } from "../context.js";
 import { attach } from "../sandbox/exec-io.js";
-import { collectEnv, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
+import { collectEnv, invocationDir, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
 
 interface RunOptions {
   name?: string;
@@ -16,6 +16,7 @@ interface RunOptions {
   backend?: string;
   cpus?: number;
   memory?: number;
+  disk?: string;
   rm?: boolean;
   env?: Record<string, string>;
   workspace: string | false;
@@ -32,6 +33,7 @@ export function runCommand(context: CliContext): Command {
     .option("--backend <name>", "hypervisor backend (kvm, qemu, ...; default: the best available)")
     .option("--cpus <n>", "virtual CPUs", positiveInteger("--cpus"))
     .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G", memoryMiB)
+    .option("--disk <size>", "writable disk size, e.g. 20GiB (default: the policy's resources.disk, 10 GiB)")
     .option("--rm", "remove the sandbox when the command ends, even a named one")
     .option("-e, --env <KEY=VALUE>", "set a guest environment variable (repeatable)", collectEnv)
     .option("-w, --workspace <dir>", "host directory shown at the same path in the guest (default: the current directory)")
@@ -53,6 +55,7 @@ export function runCommand(context: CliContext): Command {
         ...(options.cpus ? { cpus: options.cpus } : {}),
         ...(options.memory ? { memoryMiB: options.memory } : {}),
         ...(workspaceDir ? { workspace: workspaceDir } : {}),
+        ...(options.disk ? { policyFlags: { disk: options.disk } } : {}),
         guestEnv: options.env ?? {},
         ephemeral: disposable,
       });
@@ -84,13 +87,4 @@ export function runCommand(context: CliContext): Command {
 function sample(items: string[], max: number): string {
   const shown = items.slice(0, max).join(", ");
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
-}
-
-/**
- * Where the user ran moat: the working directory, except under `pnpm moat ...` from the repo, where
- * pnpm runs the script at the workspace root and says where the user was in INIT_CWD. (INIT_CWD alone
- * is not enough: it leaks into every process a pnpm script starts.)
- */
-function invocationDir(env: CliContext["env"]): string {
-  return env.npm_lifecycle_event === "moat" && env.INIT_CWD ? env.INIT_CWD : process.cwd();
 }
