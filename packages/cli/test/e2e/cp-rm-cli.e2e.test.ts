@@ -3,11 +3,10 @@
  * file as it was, bad endpoints are refused before anything is copied, and the issue's chain
  * `create → exec → stop → start → exec → rm` passes as written (rm stops a running sandbox first).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { moat, whyNotHere } from "./moat-cli.js";
+import { moat, removeSuiteState, suiteState, whyNotHere } from "./moat-cli.js";
 
 const reason = whyNotHere();
 if (reason) console.warn(`skipping the CLI cp/rm end-to-end suite: ${reason}`);
@@ -16,16 +15,8 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "moat-cp-e2e-"));
-    env = { ...process.env, MOAT_STATE_DIR: join(dir, "state"), MOAT_RUNTIME_DIR: join(dir, "run") };
-  });
-
-  afterAll(async () => {
-    const listed = await moat(["ls", "--json"], env);
-    for (const s of JSON.parse(listed.stdout || "[]") as Array<{ name: string }>) await moat(["rm", "--force", s.name], env);
-    await rm(dir, { recursive: true, force: true });
-  });
+  beforeAll(async () => ({ dir, env } = await suiteState("moat-cp-e2e-")));
+  afterAll(() => removeSuiteState(dir ? { dir, env } : undefined));
 
   test("the issue's chain passes as written: create, exec, stop, start, exec sees the state, rm of the running sandbox", async () => {
     for (const args of [["create", "chain"], ["exec", "chain", "--", "touch", "/root/x"], ["stop", "chain"], ["start", "chain"]]) {

@@ -5,6 +5,8 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const MOAT_JS = resolve(import.meta.dirname, "../../dist/moat.js");
@@ -48,4 +50,18 @@ export function whyNotHere(): string | undefined {
   const qemu = spawnSync("qemu-system-x86_64", ["-version"]);
   if (qemu.status !== 0) return "qemu-system-x86_64 is not installed (tools/bootstrap.sh installs it)";
   return undefined;
+}
+
+/** A suite's own temp directory with moat's state and runtime directories in it (as a user's would be). */
+export async function suiteState(prefix: string): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, env: { ...process.env, MOAT_STATE_DIR: join(dir, "state"), MOAT_RUNTIME_DIR: join(dir, "run") } };
+}
+
+/** Removes every sandbox a suite left behind (through the CLI, so their VMMs go too), then its directory. */
+export async function removeSuiteState(state: { dir: string; env: NodeJS.ProcessEnv } | undefined): Promise<void> {
+  if (!state) return;
+  const listed = await moat(["ls", "--json"], state.env);
+  for (const s of JSON.parse(listed.stdout || "[]") as Array<{ name: string }>) await moat(["rm", "--force", s.name], state.env);
+  await rm(state.dir, { recursive: true, force: true });
 }

@@ -5,11 +5,10 @@
  * MOAT_BACKEND=kvm), driven only through the command line, with its state in a temp directory.
  */
 import { execFileSync } from "node:child_process";
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { moat, whyNotHere } from "./moat-cli.js";
+import { moat, removeSuiteState, suiteState, whyNotHere } from "./moat-cli.js";
 
 const reason = whyNotHere();
 if (reason) console.warn(`skipping the CLI end-to-end suite: ${reason}`);
@@ -25,16 +24,8 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "moat-cli-e2e-"));
-    env = { ...process.env, MOAT_STATE_DIR: join(dir, "state"), MOAT_RUNTIME_DIR: join(dir, "run") };
-  });
-
-  afterAll(async () => {
-    const listed = await moat(["ls", "--json"], env);
-    for (const s of JSON.parse(listed.stdout || "[]") as Array<{ name: string }>) await moat(["rm", "--force", s.name], env);
-    await rm(dir, { recursive: true, force: true });
-  });
+  beforeAll(async () => ({ dir, env } = await suiteState("moat-cli-e2e-")));
+  afterAll(() => removeSuiteState(dir ? { dir, env } : undefined));
 
   test("run --rm prints the guest kernel release and 42, exits 0; false exits 1", async () => {
     const ok = await moat(["run", "--rm", "--no-workspace", "--", "sh", "-c", "uname -sr; echo $((6*7))"], env);
