@@ -5,9 +5,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { guestArtifacts, type GuestArtifacts } from "./guest-artifacts.js";
-import { backendName, bootSandbox, loadBackend, type Sandbox } from "./sandbox.js";
+import { backendName, bootSandbox, consoleText, loadBackend, type Sandbox } from "./sandbox.js";
 import { notHereReason } from "./where.js";
 import type { Backend } from "@moat/backend-api";
 
@@ -43,6 +43,14 @@ describe.skipIf(notHereReason !== undefined)(`sandbox end to end on backend ${ba
     if (!probe.available) throw new Error(`backend ${backendName} is not available here: ${probe.reason ?? "no reason given"}${probe.fix ? ` (fix: ${probe.fix})` : ""}`);
     sandbox = await bootSandbox(backend, artifacts);
     console.log(`[nested-e2e] booted to agent hello in ${sandbox.bootMs} ms`);
+  });
+
+  // A failed scenario says what became of the machine: its state, how it ended, and the console tail.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail" || !sandbox) return;
+    const stats = await sandbox.machine.stats().catch((e: Error) => ({ error: e.message }));
+    const exit = sandbox.machine.state === "stopped" || sandbox.machine.state === "crashed" ? await sandbox.machine.wait() : undefined;
+    console.error(`[nested-e2e] after the failure: machine ${sandbox.machine.state}, stats ${JSON.stringify(stats)}, exit ${JSON.stringify(exit)}\nconsole tail:\n${consoleText(sandbox.spec).slice(-3000)}`);
   });
 
   afterAll(async () => {
