@@ -29,7 +29,7 @@ export function parseEndpoint(text: string): Endpoint {
   const m = text.startsWith("./") || text.startsWith("/") ? null : SANDBOX_SIDE.exec(text);
   if (!m) return { path: text };
   if (!m[2]!.startsWith("/")) {
-    throw invalid(`${JSON.stringify(text)}: the sandbox side needs an absolute path`, `write it as ${m[1]}:/absolute/path, e.g. ${m[1]}:/root/${m[2] || "file"} (a host file whose name has a colon: ./${text})`);
+    throw invalid(`${JSON.stringify(text)}: the sandbox side needs an absolute path`, `write it as ${m[1]}:/${m[2] || "absolute/path"} (a host file whose name has a colon: ./${text})`);
   }
   return { sandbox: m[1]!, path: m[2]! };
 }
@@ -65,7 +65,9 @@ export function cpCommand(context: CliContext): Command {
         const partial = join(dirname(target), `.${basename(target)}.moat-cp-${process.pid}`);
         const client = await sandbox.agent();
         try {
-          await pipeline(client.files.get(src.path), createWriteStream(partial, { flags: "wx" }));
+          await pipeline(client.files.get(src.path), createWriteStream(partial, { flags: "wx" })).catch((err: Error) => {
+            throw invalid(`cannot copy ${src.sandbox}:${src.path} out of the sandbox: ${err.message.replace(/^get \S+: /, "")}`, `look at what is there: moat exec ${src.sandbox} -- ls -l ${dirname(src.path)}`);
+          });
           await rename(partial, target);
         } finally {
           await rm(partial, { force: true });

@@ -44,7 +44,7 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
     await writeFile(precious, "precious data\n");
     const missing = await moat(["cp", "box:/does/not/exist", precious], env);
     expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toMatch(/does\/not\/exist/);
+    expect(missing.stderr).toBe("moat: cannot copy box:/does/not/exist out of the sandbox: No such file or directory\nfix: look at what is there: moat exec box -- ls -l /does/not\n");
     expect(await readFile(precious, "utf8")).toBe("precious data\n");
 
     const noHostFile = await moat(["cp", join(dir, "nope"), "box:/root/nope"], env);
@@ -52,7 +52,7 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
     expect(noHostFile.stderr).toBe(`moat: ${join(dir, "nope")}: no such file on the host\nfix: check the path (relative paths start where you ran moat)\n`);
     const relativeSide = await moat(["cp", src, "box:root/in.txt"], env);
     expect(relativeSide.status).not.toBe(0);
-    expect(relativeSide.stderr).toMatch(/^moat: "box:root\/in\.txt": the sandbox side needs an absolute path\nfix: write it as box:\/absolute\/path/);
+    expect(relativeSide.stderr).toMatch(/^moat: "box:root\/in\.txt": the sandbox side needs an absolute path\nfix: write it as box:\/root\/in\.txt /);
     expect((await moat(["rm", "--force", "box"], env)).status).toBe(0);
   });
 });

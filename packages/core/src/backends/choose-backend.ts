@@ -63,9 +63,12 @@ export function describeVerdict(verdict: CandidateVerdict): string {
 }
 
 function fallbackWarning(first: CandidateVerdict, chosen: CandidateVerdict): string {
-  const why = first.error?.code === BackendErrorCode.NOT_INSTALLED ? "it is not installed" : (first.error?.message ?? first.probe?.reason ?? "it is unavailable");
+  const reason = first.error?.code === BackendErrorCode.NOT_INSTALLED ? "it is not installed" : (first.error?.message ?? first.probe?.reason ?? "it is unavailable");
+  // The headline only ("nested KVM without hardware virtualization: ..."): the probe's detail in
+  // parentheses is for moat doctor, not for a warning printed on every start.
+  const why = reason.replace(/ \(.*$/s, "");
   const speed = chosen.probe?.features.hardwareAccelerated ? "" : " — software emulation, much slower than hardware virtualization";
-  return `moat: ${first.name} cannot run guests here (${why}); using ${chosen.name}${speed}. Choose with --backend or MOAT_BACKEND.`;
+  return `moat: ${first.name} cannot run guests here (${why}); using ${chosen.name}${speed}. Why: moat doctor; choose with --backend or MOAT_BACKEND.`;
 }
 
 /** Tries `names` in order; returns the first available, else throws a diagnosis of all of them. */
