@@ -20,7 +20,11 @@ export interface LaunchPlan {
  * boot takes 20-40 s), are far slower. MOAT_READY_TIMEOUT_MS overrides.
  */
 export function defaultReadyTimeoutMs(hardwareAccelerated: boolean, env: NodeJS.ProcessEnv = process.env): number {
+  return readyTimeoutOverride(env) ?? (hardwareAccelerated ? 120_000 : 300_000);
+}
+
+/** MOAT_READY_TIMEOUT_MS when it is a positive integer, else undefined. */
+export function readyTimeoutOverride(env: NodeJS.ProcessEnv): number | undefined {
   const override = Number(env.MOAT_READY_TIMEOUT_MS);
-  if (Number.isInteger(override) && override > 0) return override;
-  return hardwareAccelerated ? 120_000 : 300_000;
+  return Number.isInteger(override) && override > 0 ? override : undefined;
 }

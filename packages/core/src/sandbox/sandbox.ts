@@ -14,7 +14,7 @@ import { createWritableDisk } from "../artifacts/writable-disk.js";
 import { chooseBackend } from "../backends/index.js";
 import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
 import { type HostStatus, controlCall, controlConnect } from "../host/control-protocol.js";
-import { AGENT_PORT, defaultReadyTimeoutMs } from "../host/launch-plan.js";
+import { AGENT_PORT, defaultReadyTimeoutMs, readyTimeoutOverride } from "../host/launch-plan.js";
 import { MachineRunner } from "../host/machine-runner.js";
 import { type MoatPaths, moatPaths } from "../state/paths.js";
 import type { SandboxRecord, SandboxStatus } from "../state/sandbox-record.js";
@@ -210,16 +210,14 @@ export class Sandbox {
     this.rec = await this.store.read(this.name);
   }
 
-  /** Opens an RPC session with the guest agent (the caller closes it). */
   /**
-   * A fresh RPC connection to the guest agent. The agent of a running sandbox answers at once, but a
-   * software-emulated guest on a loaded host can stall for seconds, so the handshake may take up to
-   * the ready timeout (MOAT_READY_TIMEOUT_MS, default 60 s here).
+   * Opens an RPC session with the guest agent (the caller closes it). The agent of a running
+   * sandbox answers at once, but a software-emulated guest on a loaded host can stall for seconds,
+   * so the handshake may take up to MOAT_READY_TIMEOUT_MS (default 60 s here).
    */
   async agent(): Promise<RpcClient> {
     const port = await this.openPort(AGENT_PORT);
-    const override = Number(this.ctx.env.MOAT_READY_TIMEOUT_MS);
-    const timeoutMs = Number.isInteger(override) && override > 0 ? override : AGENT_HANDSHAKE_TIMEOUT_MS;
+    const timeoutMs = readyTimeoutOverride(this.ctx.env) ?? AGENT_HANDSHAKE_TIMEOUT_MS;
     try {
       return await RpcClient.connect(port, { timeoutMs });
     } catch (err) {
