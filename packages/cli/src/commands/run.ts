@@ -5,7 +5,7 @@
  * A named one is stopped and kept (moat start NAME brings it back) unless --rm is given.
  */
 import { Command, Option } from "commander";
-import { Sandbox, copyWorkspaceIn, copyWorkspaceOut, workspaceRules } from "@moat/core";
+import { Sandbox, copyWorkspaceIn, copyWorkspaceOut } from "@moat/core";
 import type { CliContext } from "../context.js";
 import { attach } from "../sandbox/exec-io.js";
 import { collectEnv, invocationDir, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
@@ -61,8 +61,8 @@ export function runCommand(context: CliContext): Command {
       });
       let status = 1;
       try {
-        // The file policy compiled by create decides what of the workspace is copied in and back.
-        const ws = workspaceDir ? { dir: workspaceDir, rules: await workspaceRules(sandbox.policyPlan?.mounts ?? [], workspaceDir) } : undefined;
+        // The file policy create checked decides what of the workspace is copied in and back.
+        const ws = workspaceDir && sandbox.workspaceRules ? { dir: workspaceDir, rules: sandbox.workspaceRules } : undefined;
         if (ws) await copyWorkspaceIn(sandbox, ws.dir, ws.rules);
         const stdin = tty || Boolean(options.interactive) || !process.stdin.isTTY;
         const proc = await sandbox.exec(argv, {

@@ -3,7 +3,7 @@
  * state store plus, while it runs, a VMM host process (or, in-process mode, a machine inside the
  * caller) serving a control socket through which every exec and file call reaches the guest agent.
  */
-import { type Plan, type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
+import { type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -20,6 +20,7 @@ import { type MoatPaths, moatPaths } from "../state/paths.js";
 import type { SandboxRecord, SandboxStatus } from "../state/sandbox-record.js";
 import { SandboxStore, checkSandboxName } from "../state/sandbox-store.js";
 import { markEnded, markRunning } from "../state/transitions.js";
+import { type WorkspaceRules, workspaceRules } from "../workspace/workspace-rules.js";
 import { SandboxFiles } from "./files.js";
 import { processAlive, spawnHostProcess } from "./host-process.js";
 import { CONSOLE_LOG, WRITABLE_DISK, buildLaunchPlan } from "./launch.js";
@@ -56,7 +57,7 @@ const AGENT_HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export class Sandbox {
   private runner: MachineRunner | undefined;
-  private plan: Plan | undefined;
+  private rules: WorkspaceRules | undefined;
   readonly files: SandboxFiles;
 
   private constructor(
@@ -73,6 +74,8 @@ export class Sandbox {
     const name = options.name ?? `sb-${randomBytes(4).toString("hex")}`;
     checkSandboxName(name);
     const plan = checkPolicy(options, ctx);
+    // What of the workspace may be shared is decided here, before anything is created or booted.
+    const rules = options.workspace !== undefined ? await workspaceRules(plan?.mounts ?? [], options.workspace) : undefined;
     const cpus = options.cpus ?? plan?.resources.cpus ?? DEFAULTS.cpus;
     const memoryMiB = options.memoryMiB ?? plan?.resources.memoryMiB ?? DEFAULTS.memoryMiB;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) {
@@ -103,7 +106,7 @@ export class Sandbox {
       throw err;
     }
     const sandbox = new Sandbox(record, store, ctx);
-    sandbox.plan = plan;
+    sandbox.rules = rules;
     if (options.start !== false) {
       try {
         await sandbox.start({ inProcess: options.inProcess ?? false });
@@ -153,11 +156,12 @@ export class Sandbox {
   }
 
   /**
-   * The policy plan compiled by `create` (its `mounts` are empty without a workspace). Undefined on
-   * a sandbox from `get`: the plan is not stored, and the policy files may have changed since.
+   * The file policy for the workspace given to `create` (what the workspace copy may send in and
+   * bring back). Undefined without a workspace, and on a sandbox from `get`: the compiled policy is
+   * not stored, and the policy files may have changed since.
    */
-  get policyPlan(): Plan | undefined {
-    return this.plan;
+  get workspaceRules(): WorkspaceRules | undefined {
+    return this.rules;
   }
 
   get consoleLogPath(): string {
