@@ -123,6 +123,24 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
   });
 
+  test("a guest kernel panic ends the command and leaves the sandbox crashed; exec names the panic", async () => {
+    expect((await moat(["create", "--memory", "256", "panicky"], env)).status).toBe(0);
+    // A real panic, no debug options needed: out of memory with vm.panic_on_oom set.
+    const oom = await moat(["exec", "panicky", "--", "sh", "-c", "echo 1 > /proc/sys/vm/panic_on_oom && tail /dev/zero"], env);
+    expect(oom.status).toBe(1);
+    const panicked = "(crashed: the guest kernel panicked: Out of memory: system-wide panic_on_oom is enabled)";
+    expect(oom.stderr).toContain(`moat: sandbox "panicky" ended while the command ran ${panicked}\n`);
+    const listed = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
+    expect(listed.find((s) => s.name === "panicky")?.status).toBe("crashed");
+    const after = await moat(["exec", "panicky", "--", "true"], env);
+    expect(after.status).not.toBe(0);
+    expect(after.stderr).toBe(
+      `moat: sandbox "panicky" is not running ${panicked}\n` +
+        "fix: see its console with: moat logs panicky; start it again with: moat start panicky\n",
+    );
+    expect((await moat(["rm", "panicky"], env)).status).toBe(0);
+  });
+
   test("bad input: unknown sandbox, invalid -e, exec without a command", async () => {
     const unknown = await moat(["exec", "ghost", "--", "true"], env);
     expect(unknown.status).not.toBe(0);

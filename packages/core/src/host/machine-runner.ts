@@ -1,13 +1,15 @@
 /**
  * Runs one machine from a LaunchPlan until it ends: starts it, waits for the guest agent's hello,
  * hands out connections to guest ports, and stops it — gracefully through the agent's shutdown
- * call, then by force. Used by the VMM host process and by in-process sandboxes alike.
+ * call, then by force. How it ended is read against this boot's console (a kernel panic is a
+ * crash, see guest-panic.ts). Used by the VMM host process and by in-process sandboxes alike.
  */
 import type { Backend, Machine, MachineExit } from "@moat/backend-api";
 import { RpcClient } from "@moat/rpc";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
+import { consoleOffset, explainExit } from "./guest-panic.js";
 import { AGENT_PORT, type LaunchPlan } from "./launch-plan.js";
 
 const HELLO_TIMEOUT_MS = 5_000;
@@ -15,15 +17,22 @@ const RETRY_MS = 100;
 
 export class MachineRunner {
   private ended: MachineExit | undefined;
+  private readonly explained: Promise<MachineExit>;
 
-  private constructor(readonly machine: Machine) {
-    void machine.wait().then((exit) => (this.ended = exit));
+  private constructor(
+    readonly machine: Machine,
+    consolePath: string | undefined,
+    consoleStart: number,
+  ) {
+    this.explained = machine.wait().then((exit) => explainExit(exit, consolePath, consoleStart));
+    void this.explained.then((exit) => (this.ended = exit));
   }
 
   static async start(plan: LaunchPlan, backend: Backend): Promise<MachineRunner> {
     const machine = await backend.createMachine(plan.spec);
+    const consoleStart = await consoleOffset(plan.spec.consoleLogPath);
     await machine.start();
-    const runner = new MachineRunner(machine);
+    const runner = new MachineRunner(machine, plan.spec.consoleLogPath, consoleStart);
     try {
       await runner.waitForAgent(plan.readyTimeoutMs);
     } catch (err) {
@@ -49,20 +58,23 @@ export class MachineRunner {
       const client = await RpcClient.connect(await this.machine.connect(AGENT_PORT), { timeoutMs: Math.min(HELLO_TIMEOUT_MS, timeoutMs) });
       await client.shutdown({ poweroff: true }).catch(() => undefined);
       await client.close();
-      const exit = await Promise.race([this.machine.wait(), sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
+      const exit = await Promise.race([this.explained, sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
       if (exit) return exit;
     } catch {
       // the agent is gone or stuck: fall back to the backend's own stop
     }
-    return this.machine.stop({ graceful: true, timeoutMs: Math.max(1_000, deadline - Date.now()) });
+    await this.machine.stop({ graceful: true, timeoutMs: Math.max(1_000, deadline - Date.now()) });
+    return this.explained;
   }
 
-  kill(): Promise<MachineExit> {
-    return this.machine.kill();
+  async kill(): Promise<MachineExit> {
+    await this.machine.kill();
+    return this.explained;
   }
 
+  /** How the machine ended, a kernel panic reported as "crashed" (see guest-panic.ts). */
   wait(): Promise<MachineExit> {
-    return this.machine.wait();
+    return this.explained;
   }
 
   private async waitForAgent(timeoutMs: number): Promise<void> {

@@ -4,7 +4,7 @@
  * caller) serving a control socket through which every exec and file call reaches the guest agent.
  */
 import { type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
-import { type ExecOptions, type ExecProcess, RpcClient } from "@moat/rpc";
+import { type ExecOptions, type ExecProcess, RpcClient, RpcError } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -243,14 +243,23 @@ export class Sandbox {
       () => client.close(),
       () => client.close(),
     );
-    return handle;
+    return { ...handle, exit: handle.exit.catch(async (err: unknown) => Promise.reject(await this.endedWhile(err))) };
+  }
+
+  /**
+   * A command that lost its connection because the sandbox ended under it (the guest panicked or
+   * powered off, the VMM died) says so, with how it ended; any other failure stays as it was.
+   */
+  private async endedWhile(err: unknown): Promise<unknown> {
+    if (this.runner || !(err instanceof RpcError) || err.code !== "CONNECTION_CLOSED") return err;
+    await waitUntil(() => !processAlive(this.rec.hostPid), ENDED_RECORD_WAIT_MS);
+    const r = await this.reconcile().catch(() => undefined);
+    return r && r.status !== "running" ? notRunning(r, { fix: true, during: "the command ran", cause: err }) : err;
   }
 
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     await this.reconcile();
-    if (this.rec.status !== "running") {
-      throw new SandboxError(SandboxErrorCode.NOT_RUNNING, `sandbox "${this.name}" is not running (${this.rec.status})`);
-    }
+    if (this.rec.status !== "running") throw notRunning(this.rec, { fix: false });
     const timeoutMs = options.timeoutMs ?? 15_000;
     if (this.runner) {
       await this.runner.stop(timeoutMs);
@@ -305,11 +314,7 @@ export class Sandbox {
 
   private async openPort(port: number): Promise<Duplex> {
     await this.reconcile();
-    if (this.rec.status !== "running") {
-      throw new SandboxError(SandboxErrorCode.NOT_RUNNING, `sandbox "${this.name}" is not running (${this.rec.status})`, {
-        fix: `start it with: moat start ${this.name}`,
-      });
-    }
+    if (this.rec.status !== "running") throw notRunning(this.rec);
     if (this.runner) return this.runner.connect(port);
     return controlConnect(this.controlPath, port);
   }
@@ -325,11 +330,27 @@ export class Sandbox {
     if (live && !processAlive(this.rec.hostPid)) {
       const consoleTail = await tail(this.consoleLogPath, 2000);
       this.rec = await this.store.update(this.name, (r) =>
-        markEnded(r, { reason: "crashed", detail: `the VMM host process (pid ${r.hostPid ?? "?"}) is gone${consoleTail ? `; console tail:\n${consoleTail}` : ""}` }),
+        markEnded(r, { reason: "crashed", detail: `the VMM host process (pid ${r.hostPid ?? "?"}) is gone${consoleTail ? `\nconsole tail:\n${consoleTail}` : ""}` }),
       );
     }
     return this.rec;
   }
+}
+
+/**
+ * NOT_RUNNING for a sandbox in any other state (or one that ended `during` a call); a crash names
+ * the first line of why.
+ */
+function notRunning(r: SandboxRecord, options: { fix: boolean; during?: string; cause?: unknown } = { fix: true }): SandboxError {
+  const crashed = r.status === "crashed";
+  const why = crashed && r.lastExit?.detail ? `: ${r.lastExit.detail.split("\n")[0]}` : "";
+  const state = options.during ? `ended while ${options.during}` : "is not running";
+  const start = `start it${crashed ? " again" : ""} with: moat start ${r.name}`;
+  const fix = crashed ? `see its console with: moat logs ${r.name}; ${start}` : start;
+  return new SandboxError(SandboxErrorCode.NOT_RUNNING, `sandbox "${r.name}" ${state} (${r.status}${why})`, {
+    ...(options.fix ? { fix } : {}),
+    ...(options.cause ? { cause: options.cause } : {}),
+  });
 }
 
 /**
@@ -360,6 +381,9 @@ function context(ctx: SandboxContext): Required<Pick<SandboxContext, "paths" | "
   const env = ctx.env ?? process.env;
   return { ...ctx, env, paths: ctx.paths ?? moatPaths(env) };
 }
+
+/** How long a lost call waits for the VMM host process to record how the sandbox ended. */
+const ENDED_RECORD_WAIT_MS = 5_000;
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
