@@ -1,6 +1,7 @@
 /**
  * guest-panic: a reboot after a kernel panic printed in this boot's console is a crash naming the
- * panic; a panic from an earlier boot of the same log, or a reboot without one, stays what it was.
+ * panic, and so is a reset the kernel never announced; a panic from an earlier boot of the same log,
+ * or an orderly restart, stays what it was.
  * (The end-to-end suites panic a real guest: sandbox-cli.e2e.test.ts.)
  */
 import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -37,10 +38,26 @@ describe("explainExit", () => {
     const log = join(dir, "earlier-boot.log");
     await writeFile(log, `${PANIC_LINES}\n`);
     const since = await consoleOffset(log);
-    await appendFile(log, "[    0.000000] Linux version 6.1.0\nMOAT_AGENT_READY\nreboot: Restarting system\n");
+    await appendFile(log, "[    0.000000] Linux version 6.1.0\nMOAT_AGENT_READY\nMOAT_AGENT_POWEROFF\n[    2.014688] reboot: Restarting system\n");
     expect(await explainExit({ reason: "reboot" }, log, since)).toEqual({ reason: "reboot" });
     expect(await explainExit({ reason: "poweroff" }, log, since)).toEqual({ reason: "poweroff" });
     expect(await explainExit({ reason: "killed" }, log, 0)).toEqual({ reason: "killed" });
+  });
+
+  test("a reset the kernel never announced (a triple fault) is a crash, with the console tail", async () => {
+    const log = join(dir, "triple-fault.log");
+    await writeFile(log, "[    0.000000] Linux version 6.1.0\nMOAT_AGENT_READY\n");
+    expect(await explainExit({ reason: "reboot" }, log, 0)).toEqual({
+      reason: "crashed",
+      detail: "the guest machine reset without a kernel panic or an orderly restart (a triple fault)\nconsole tail:\n[    0.000000] Linux version 6.1.0\nMOAT_AGENT_READY",
+    });
+    // A power-off without either is left alone (halting is how some guests end).
+    expect(await explainExit({ reason: "poweroff" }, log, 0)).toEqual({ reason: "poweroff" });
+    // A reset before the kernel printed anything (seen in nested TCG: a triple fault at early boot).
+    expect(await explainExit({ reason: "reboot" }, log, await consoleOffset(log))).toEqual({
+      reason: "crashed",
+      detail: "the guest machine reset without a kernel panic or an orderly restart (a triple fault)\n(the console stayed empty)",
+    });
   });
 
   test("a power-off after a panic is a crash too; a crash keeps its own detail", async () => {
