@@ -12,6 +12,7 @@ import { rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Sandbox, SandboxError, SandboxErrorCode } from "@moat/core";
+import { RpcError } from "@moat/rpc";
 import type { CliContext } from "../context.js";
 import { invocationDir, sandboxContext } from "../sandbox/options.js";
 
@@ -57,7 +58,13 @@ export function cpCommand(context: CliContext): Command {
         if (!info.isFile()) throw invalid(`${src.path}: not a regular file`, "moat cp copies one file; for a directory, pack it first (tar -czf dir.tgz dir) and copy the archive");
         const sandbox = await Sandbox.get(dst.sandbox, ctx);
         const target = dst.path.endsWith("/") ? dst.path + basename(source) : dst.path;
-        await sandbox.files.write(target, createReadStream(source), { mode: info.mode & 0o7777 });
+        await sandbox.files.write(target, createReadStream(source), { mode: info.mode & 0o7777 }).catch((err: Error) => {
+          if (!(err instanceof RpcError)) throw err; // not running, unreachable: those errors carry their own fix
+          const why = err.message.replace(/^put \S+: /, "");
+          const dir = dirname(target);
+          const fix = /No such file or directory/.test(why) ? `create the directory first: moat exec ${dst.sandbox} -- mkdir -p ${dir}` : `look at what is there: moat exec ${dst.sandbox} -- ls -ld ${dir}`;
+          throw invalid(`cannot copy ${src.path} into ${dst.sandbox}:${target}: ${why}`, fix);
+        });
       } else {
         const sandbox = await Sandbox.get(src.sandbox!, ctx);
         let target = resolve(here, dst.path);

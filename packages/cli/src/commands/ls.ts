@@ -27,5 +27,7 @@ export function lsCommand(context: CliContext): Command {
       const table = [["NAME", "STATUS", "BACKEND", "CPUS", "MEMORY", "CREATED"], ...rows.map((r) => [r.name, r.status, r.backend ?? "-", String(r.cpus ?? "-"), r.memoryMiB ? `${r.memoryMiB}M` : "-", r.createdAt ?? "-"])];
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       context.stdout(table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n");
+      // A broken record is quarantined as it is read: say so, with the way out, rather than only "broken".
+      for (const { name, broken } of rows.filter((r) => r.broken)) context.stderr(`moat: ${broken}\nfix: remove it with: moat rm --force ${name}\n`);
     });
 }

@@ -53,6 +53,9 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
     const relativeSide = await moat(["cp", src, "box:root/in.txt"], env);
     expect(relativeSide.status).not.toBe(0);
     expect(relativeSide.stderr).toMatch(/^moat: "box:root\/in\.txt": the sandbox side needs an absolute path\nfix: write it as box:\/root\/in\.txt /);
+    const noGuestDir = await moat(["cp", src, "box:/no/such/dir/x"], env);
+    expect(noGuestDir.status).not.toBe(0);
+    expect(noGuestDir.stderr).toBe(`moat: cannot copy ${src} into box:/no/such/dir/x: No such file or directory\nfix: create the directory first: moat exec box -- mkdir -p /no/such/dir\n`);
     expect((await moat(["rm", "--force", "box"], env)).status).toBe(0);
   });
 });

@@ -141,12 +141,24 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect((await moat(["rm", "panicky"], env)).status).toBe(0);
   });
 
-  test("bad input: unknown sandbox, invalid -e, exec without a command", async () => {
+  test("bad input: unknown sandbox, invalid -e, a broken state file", async () => {
     const unknown = await moat(["exec", "ghost", "--", "true"], env);
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toBe('moat: no sandbox named "ghost"\nfix: list sandboxes with: moat ls\n');
     const badEnv = await moat(["run", "-e", "NOEQUALS", "--", "true"], env);
     expect(badEnv.status).not.toBe(0);
     expect(badEnv.stderr).toMatch(/argument 'NOEQUALS' is invalid\. write -e KEY=VALUE/);
+
+    // A broken state file: ls reports it (and moves it aside), rm without --force says what to do, rm --force removes it.
+    expect((await moat(["create", "--no-start", "mangled"], env)).status).toBe(0);
+    await writeFile(join(env.MOAT_STATE_DIR!, "sandboxes", "mangled", "sandbox.json"), '{"broken');
+    const ls = await moat(["ls"], env);
+    expect(ls.stdout).toMatch(/^mangled +broken/m);
+    expect(ls.stderr).toMatch(/^moat: the state of sandbox "mangled" is broken: not valid JSON .*; moved it to .*sandbox\.json\.broken-\d+\nfix: remove it with: moat rm --force mangled\n$/);
+    const rm = await moat(["rm", "mangled"], env);
+    expect(rm.status).not.toBe(0);
+    expect(rm.stderr).toMatch(/is broken: its directory has no sandbox\.json.*\nfix: inspect .*; remove the sandbox with: moat rm --force mangled\n$/);
+    expect((await moat(["rm", "--force", "mangled"], env)).status).toBe(0);
+    expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
   });
 });

@@ -90,12 +90,14 @@ export async function chooseFirstAvailable(names: readonly string[], options: Ch
     }
   }
   const anyInstalled = considered.some((v) => v.loaded || (v.error && v.error.code !== BackendErrorCode.NOT_INSTALLED));
-  const firstFix = considered.map((v) => v.error?.fix ?? v.probe?.fix).find((fix) => fix !== undefined);
+  // Each line above carries its backend's own fix; one of them alone can read as circular ("or use
+  // the qemu backend" when qemu is the broken one), so the fix points at all of them.
+  const anyFix = considered.some((v) => (v.error?.fix ?? v.probe?.fix) !== undefined);
   const firstRealError = considered.find((v) => v.error && v.error.code !== BackendErrorCode.NOT_INSTALLED)?.error;
   throw new BackendError(
     anyInstalled ? BackendErrorCode.UNAVAILABLE : BackendErrorCode.NOT_INSTALLED,
     `no backend can run guests on this host (${platform}); tried ${names.join(", ")}:\n${considered.map((v) => `  - ${describeVerdict(v)}`).join("\n")}`,
-    { fix: firstFix ?? "run moat doctor for details", ...(firstRealError ? { cause: firstRealError } : {}) },
+    { fix: `${anyFix ? "make one of the backends above work (each line ends with its fix); " : ""}moat doctor shows every backend's state`, ...(firstRealError ? { cause: firstRealError } : {}) },
   );
 }
 

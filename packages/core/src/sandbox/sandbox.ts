@@ -175,7 +175,9 @@ export class Sandbox {
   async start(options: { inProcess?: boolean } = {}): Promise<void> {
     await this.reconcile();
     if (this.rec.status === "running" || this.rec.status === "starting") {
-      throw new SandboxError(SandboxErrorCode.ALREADY_RUNNING, `sandbox "${this.name}" is already ${this.rec.status}`);
+      throw new SandboxError(SandboxErrorCode.ALREADY_RUNNING, `sandbox "${this.name}" is already ${this.rec.status}`, {
+        fix: `run commands in it with: moat exec ${this.name} -- CMD, or restart it: moat stop ${this.name} && moat start ${this.name}`,
+      });
     }
     const choice = await chooseBackend({ explicit: this.rec.backend, env: this.ctx.env });
     if (choice.warning) this.ctx.onWarning?.(choice.warning);
@@ -254,12 +256,12 @@ export class Sandbox {
     if (this.runner || !(err instanceof RpcError) || err.code !== "CONNECTION_CLOSED") return err;
     await waitUntil(() => !processAlive(this.rec.hostPid), ENDED_RECORD_WAIT_MS);
     const r = await this.reconcile().catch(() => undefined);
-    return r && r.status !== "running" ? notRunning(r, { fix: true, during: "the command ran", cause: err }) : err;
+    return r && r.status !== "running" ? notRunning(r, { during: "the command ran", cause: err }) : err;
   }
 
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     await this.reconcile();
-    if (this.rec.status !== "running") throw notRunning(this.rec, { fix: false });
+    if (this.rec.status !== "running") throw notRunning(this.rec);
     const timeoutMs = options.timeoutMs ?? 15_000;
     if (this.runner) {
       await this.runner.stop(timeoutMs);
@@ -341,14 +343,14 @@ export class Sandbox {
  * NOT_RUNNING for a sandbox in any other state (or one that ended `during` a call); a crash names
  * the first line of why.
  */
-function notRunning(r: SandboxRecord, options: { fix: boolean; during?: string; cause?: unknown } = { fix: true }): SandboxError {
+function notRunning(r: SandboxRecord, options: { during?: string; cause?: unknown } = {}): SandboxError {
   const crashed = r.status === "crashed";
   const why = crashed && r.lastExit?.detail ? `: ${r.lastExit.detail.split("\n")[0]}` : "";
   const state = options.during ? `ended while ${options.during}` : "is not running";
   const start = `start it${crashed ? " again" : ""} with: moat start ${r.name}`;
   const fix = crashed ? `see its console with: moat logs ${r.name}; ${start}` : start;
   return new SandboxError(SandboxErrorCode.NOT_RUNNING, `sandbox "${r.name}" ${state} (${r.status}${why})`, {
-    ...(options.fix ? { fix } : {}),
+    fix,
     ...(options.cause ? { cause: options.cause } : {}),
   });
 }

@@ -6,7 +6,7 @@
  * Writers: the CLI/SDK while no VMM host process runs for a sandbox, the host process while it does.
  * Every write replaces the whole file atomically, so readers never see a torn record.
  */
-import { mkdir, readFile, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -50,7 +50,7 @@ export class SandboxStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") {
         throw new SandboxError(SandboxErrorCode.NAME_TAKEN, `a sandbox named "${record.name}" already exists`, {
-          fix: `pick another name, or remove it first: moat rm ${record.name}`,
+          fix: `pick another name, or remove it first: moat rm ${record.name} (moat rm --force ${record.name} if moat ls says it is broken)`,
         });
       }
       throw err;
@@ -75,10 +75,14 @@ export class SandboxStore {
     try {
       text = await readFile(path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new SandboxError(SandboxErrorCode.NOT_FOUND, `no sandbox named "${name}"`, { fix: "list sandboxes with: moat ls" });
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      // Its directory without a record: an interrupted create, or a record quarantined earlier.
+      if (await isDirectory(this.dir(name))) {
+        throw new SandboxError(SandboxErrorCode.BROKEN_STATE, `the state of sandbox "${name}" is broken: ${NO_RECORD}`, {
+          fix: `inspect ${this.dir(name)}; remove the sandbox with: moat rm --force ${name}`,
+        });
       }
-      throw err;
+      throw new SandboxError(SandboxErrorCode.NOT_FOUND, `no sandbox named "${name}"`, { fix: "list sandboxes with: moat ls" });
     }
     let problem: string | undefined;
     let value: unknown;
@@ -120,7 +124,7 @@ export class SandboxStore {
       } catch (err) {
         if (err instanceof SandboxError && err.code === SandboxErrorCode.BROKEN_STATE) out.push({ name, broken: err.message });
         else if (!(err instanceof SandboxError && err.code === SandboxErrorCode.NOT_FOUND)) throw err;
-        else out.push({ name, broken: "no sandbox.json (an interrupted create or a quarantined record)" });
+        // NOT_FOUND: removed while we listed.
       }
     }
     return out;
@@ -130,4 +134,10 @@ export class SandboxStore {
     checkSandboxName(name);
     await rm(this.dir(name), { recursive: true, force: true });
   }
+}
+
+const NO_RECORD = "its directory has no sandbox.json (an interrupted create, or a broken record moved aside as sandbox.json.broken-*)";
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

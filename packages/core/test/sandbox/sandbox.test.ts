@@ -68,7 +68,7 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
   test("a taken name, an unknown name and a bad name are typed errors with a fix", async () => {
     await Sandbox.create({ name: "taken", backend: "hostagent", env, start: false });
     const again = Sandbox.create({ name: "taken", backend: "hostagent", env, start: false });
-    await expect(again).rejects.toMatchObject({ code: SandboxErrorCode.NAME_TAKEN, fix: "pick another name, or remove it first: moat rm taken" });
+    await expect(again).rejects.toMatchObject({ code: SandboxErrorCode.NAME_TAKEN, fix: "pick another name, or remove it first: moat rm taken (moat rm --force taken if moat ls says it is broken)" });
     await expect(Sandbox.get("nope", { env })).rejects.toMatchObject({ code: SandboxErrorCode.NOT_FOUND, message: 'no sandbox named "nope"' });
     await expect(Sandbox.get("../etc", { env })).rejects.toMatchObject({ code: SandboxErrorCode.INVALID_NAME });
     await (await Sandbox.get("taken", { env })).remove();
@@ -86,6 +86,14 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
     expect(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", "broken", quarantined!), "utf8")).toBe("{ not json");
     const listed = await Sandbox.list({ env });
     expect(listed.find((l) => l.name === "broken")?.broken).toMatch(/no sandbox.json/);
+    // Once quarantined it stays broken (not "no sandbox named"), so rm --force can still find it.
+    await expect(Sandbox.get("broken", { env })).rejects.toMatchObject({ code: SandboxErrorCode.BROKEN_STATE, fix: expect.stringContaining("moat rm --force broken") });
+    await expect(Sandbox.create({ name: "broken", backend: "hostagent", env, start: false })).rejects.toMatchObject({
+      code: SandboxErrorCode.NAME_TAKEN,
+      fix: expect.stringContaining("moat rm --force broken"),
+    });
+    await Sandbox.removeBroken("broken", { env });
+    await expect(Sandbox.get("broken", { env })).rejects.toMatchObject({ code: SandboxErrorCode.NOT_FOUND });
   });
 
   test("a running sandbox whose host process is gone shows as crashed", async () => {
