@@ -137,6 +137,18 @@ describe.each(agentBinaries())("exec ($name build)", ({ path }) => {
     expect((await q.exit).code).toBe(42);
   });
 
+  // `moat exec ... </dev/null` then Ctrl-C: stdin ends first, the signal must still arrive.
+  it("delivers signals after stdin ended (StdinEof keeps the stream open)", async () => {
+    expect(client.connection.peer.capabilities).toContain("exec.stdin_eof");
+    const p = client.exec({ argv: ["sh", "-c", "cat >/dev/null; trap 'echo GOT-INT; exit 5' INT; echo ready; while :; do sleep 0.05; done"] });
+    p.stdin.end(); // cat sees EOF, so the script reaches its trap
+    const it = p.stdout[Symbol.asyncIterator]();
+    expect(String((await it.next()).value)).toBe("ready\n");
+    await p.kill("SIGINT");
+    expect(String((await it.next()).value)).toBe("GOT-INT\n");
+    expect(await p.exit).toEqual({ code: 5, signal: null });
+  });
+
   it("answers a signal to an exited process with NOT_FOUND (ESRCH)", async () => {
     const s = client.connection.open({ exec: { argv: ["true"], stdinOpen: true } });
     const kinds: string[] = [];

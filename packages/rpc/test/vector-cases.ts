@@ -47,6 +47,7 @@ export const TS_CASES: VectorCase[] = [
   { name: "error-unknown-type", streamId: 0, type: FrameType.ERROR, flags: 0, payloadType: "ConnError",
     message: { code: pb.ErrorCode.ERROR_CODE_UNKNOWN_FRAME_TYPE, message: "unknown frame type 99 on stream 0: skipped (a newer peer?)", frameType: 99 } },
   { name: "unknown-type-99", streamId: 0, type: 99, flags: 0, payloadType: null, raw: [1, 2, 3, 4] },
+  { name: "data-stdin-eof", streamId: 1, type: FrameType.DATA, flags: 0, payloadType: "StreamMessage", message: { stdinEof: {} } },
 ];
 
 /** What c/test/golden_test.c encodes (keep the two lists in step; the test names the mismatch). */

@@ -313,6 +313,12 @@ static void deliver_signal(struct exec_stream *e, int sig) {
     log_debug("signal %d to pid %d: %s", sig, (int)e->pid, strerror(errno));
 }
 
+/* The host's stdin ended (StdinEof, or its CLOSE): the pipe closes once the queued chunks are written. */
+static void end_stdin(struct exec_stream *e) {
+  e->stdin_eof = true;
+  if (!e->q_head) close_stdin(e);
+}
+
 static void exec_on_message(struct stream *s, moat_rpc_v1_StreamMessage *msg, uint32_t wire_len) {
   struct exec_stream *e = (struct exec_stream *)s;
   switch (msg->which_body) {
@@ -330,6 +336,10 @@ static void exec_on_message(struct stream *s, moat_rpc_v1_StreamMessage *msg, ui
       stream_consumed(s, wire_len);
       deliver_signal(e, msg->body.signal.number);
       return;
+    case moat_rpc_v1_StreamMessage_stdin_eof_tag: /* EOF without CLOSE: signals and resizes may follow */
+      stream_consumed(s, wire_len);
+      end_stdin(e);
+      return;
     default:
       stream_reset(s, moat_rpc_v1_ErrorCode_ERROR_CODE_PROTOCOL_ERROR, 0,
                    "exec stream %u: message kind %u is not one the host sends on exec", s->id, (unsigned)msg->which_body);
@@ -337,9 +347,7 @@ static void exec_on_message(struct stream *s, moat_rpc_v1_StreamMessage *msg, ui
 }
 
 static void exec_on_remote_close(struct stream *s) {
-  struct exec_stream *e = (struct exec_stream *)s;
-  e->stdin_eof = true;
-  if (!e->q_head) close_stdin(e);
+  end_stdin((struct exec_stream *)s);
 }
 
 static const struct stream_ops exec_ops = {

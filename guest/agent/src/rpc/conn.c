@@ -264,7 +264,7 @@ static void handle_hello(struct conn *c, const struct moat_rpc_frame *f) {
   c->peer_max_payload = payload > MOAT_RPC_HARD_MAX_PAYLOAD ? MOAT_RPC_HARD_MAX_PAYLOAD : payload;
   c->peer_window = window > MOAT_RPC_MAX_CREDIT ? MOAT_RPC_MAX_CREDIT : window;
   c->hello_done = true;
-  static char *caps[] = {"exec", "exec.tty", "files", "health", "shutdown"};
+  static char *caps[] = {"exec", "exec.tty", "exec.stdin_eof", "files", "health", "shutdown"};
   moat_rpc_v1_Hello reply = moat_rpc_v1_Hello_init_zero;
   reply.max_protocol_version = reply.min_protocol_version = MOAT_RPC_PROTOCOL_VERSION;
   reply.software_version = "moat-agent/" MOAT_AGENT_VERSION;

@@ -3,7 +3,7 @@
  * with its own state and runtime directories, and says why the suite cannot run here when a
  * prerequisite (the bundle, QEMU, the guest kernel or image) is missing.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,11 +18,15 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Starts `moat ARGS` as a user would: not inside a pnpm script (whose INIT_CWD and lifecycle variables leak into children). */
+export function spawnMoat(args: string[], env: NodeJS.ProcessEnv, cwd = REPO): ChildProcessWithoutNullStreams {
+  const { INIT_CWD: _initCwd, npm_lifecycle_event: _event, ...userEnv } = env;
+  return spawn(process.execPath, [MOAT_JS, ...args], { env: userEnv, cwd, stdio: ["pipe", "pipe", "pipe"] });
+}
+
 export function moat(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    // As a user runs it: not inside a pnpm script (whose INIT_CWD and lifecycle variables leak into children).
-    const { INIT_CWD: _initCwd, npm_lifecycle_event: _event, ...userEnv } = env;
-    const child = spawn(process.execPath, [MOAT_JS, ...args], { env: userEnv, cwd: options.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnMoat(args, env, options.cwd);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

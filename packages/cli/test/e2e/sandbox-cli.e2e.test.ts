@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { moat, removeSuiteState, suiteState, whyNotHere } from "./moat-cli.js";
+import { moat, removeSuiteState, spawnMoat, suiteState, whyNotHere } from "./moat-cli.js";
 
 const reason = whyNotHere();
 if (reason) console.warn(`skipping the CLI end-to-end suite: ${reason}`);
@@ -121,6 +121,26 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(listed.find((s) => s.name === "victim")?.status).toBe("crashed");
     expect((await moat(["rm", "victim"], env)).status).toBe(0);
     expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
+  });
+
+  test("Ctrl-C (SIGINT) reaches the guest command when stdin is not a terminal", async () => {
+    expect((await moat(["create", "sig"], env)).status).toBe(0);
+    const child = spawnMoat(["exec", "sig", "--", "sh", "-c", "trap 'echo GOT-INT; exit 5' INT; echo ready; while :; do sleep 0.1; done"], env);
+    child.stdin.end(); // stdin at EOF before the signal, as with </dev/null or in CI
+    let stdout = "";
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const status = new Promise<number | null>((resolve) => child.once("close", resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        if (stdout.includes("ready\n")) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    expect(await status, stderr).toBe(5);
+    expect(stdout).toBe("ready\nGOT-INT\n");
+    expect((await moat(["rm", "--force", "sig"], env)).status).toBe(0);
   });
 
   test("a guest kernel panic ends the command and leaves the sandbox crashed; exec names the panic", async () => {

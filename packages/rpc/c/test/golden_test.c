@@ -90,6 +90,8 @@ static int check_meaning(const char *name, const struct moat_rpc_frame *f, const
     CHECK(d->which_body == moat_rpc_v1_StreamMessage_resize_tag && d->body.resize.rows == 50 && d->body.resize.cols == 132, "resize");
   } else if (STREQ(name, "data-signal")) {
     CHECK(d->which_body == moat_rpc_v1_StreamMessage_signal_tag && d->body.signal.number == 15, "signal");
+  } else if (STREQ(name, "data-stdin-eof")) {
+    CHECK(d->which_body == moat_rpc_v1_StreamMessage_stdin_eof_tag, "stdin_eof");
   } else if (STREQ(name, "close")) {
     CHECK(f->header.type == MOAT_RPC_CLOSE && f->header.length == 0 && f->header.stream_id == 1, "close");
   } else if (STREQ(name, "window")) {

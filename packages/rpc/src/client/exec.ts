@@ -71,6 +71,7 @@ function chunks(buf: Buffer, size: number): Buffer[] {
 export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
   const env = validate(options);
   const wantsStdin = options.stdin !== false;
+  const stdinEofMessage = conn.peer.capabilities.includes("exec.stdin_eof");
   const what = `exec ${options.argv[0]}`;
   const stream: RpcStream = conn.open(
     {
@@ -87,7 +88,8 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
       },
     },
     // No FIN even without stdin: after CLOSE only WINDOW and RESET may follow, and kill()/resize()
-    // must still work. stdinOpen=false already tells the agent; the host closes once the exit came.
+    // must still work. stdinOpen=false already tells the agent; the host closes once the exit came
+    // (and stdin's end is a StdinEof message, not CLOSE, for agents with "exec.stdin_eof").
     { fin: false, timeoutMs: options.timeoutMs, signal: options.signal, what },
   );
 
@@ -112,7 +114,10 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
     },
     final(cb) {
       if (!wantsStdin) return cb();
-      stream.close().then(() => cb(), cb);
+      // EOF as a message where the agent knows it, so kill() and resize() still reach the process
+      // after stdin ended (a CLOSE would end everything the host may send).
+      const eof = stdinEofMessage ? stream.send({ stdinEof: {} }) : stream.close();
+      eof.then(() => cb(), cb);
     },
   });
   // Writing to a finished process is not an error worth crashing for: swallow, exit tells the story.
@@ -160,7 +165,8 @@ export function startExec(conn: Connection, options: ExecOptions): ExecProcess {
       stdout.push(null);
       stderr.push(null);
       if (!stdin.writableFinished) stdin.destroy();
-      if (!wantsStdin) stream.close().catch(() => undefined);
+      // The exit came (or the stream failed): the host's side is done, whatever stdin did.
+      stream.close().catch(() => undefined);
     }
   })();
   exit.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
