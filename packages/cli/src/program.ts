@@ -10,6 +10,12 @@ export function createProgram(context: CliContext): Command {
     .option("--debug", "on errors, also print the stack and the underlying cause (or set MOAT_DEBUG=1)")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: context.stdout, writeErr: context.stderr });
-  for (const make of COMMANDS) program.addCommand(make(context));
+  // addCommand() does not pass these settings on, so each command gets them: a parse error names its usage.
+  for (const make of COMMANDS) {
+    const command = make(context);
+    program.addCommand(
+      command.showHelpAfterError(`fix: see the usage with: moat ${command.name()} --help`).configureOutput({ writeOut: context.stdout, writeErr: context.stderr }),
+    );
+  }
   return program;
 }

@@ -109,4 +109,11 @@ describe("help and bad commands", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("error: unknown command 'frob'");
   });
+
+  test("a command's parse error names that command's usage", async () => {
+    const unknownOption = await moat(["ls", "--bogus"]);
+    expect(unknownOption.code).toBe(1);
+    expect(unknownOption.stderr).toBe("error: unknown option '--bogus'\nfix: see the usage with: moat ls --help\n");
+    expect((await moat(["exec"])).stderr).toBe("error: missing required argument 'name'\nfix: see the usage with: moat exec --help\n");
+  });
 });
