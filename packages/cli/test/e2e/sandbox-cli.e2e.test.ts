@@ -5,6 +5,7 @@
  * MOAT_BACKEND=kvm), driven only through the command line, with its state in a temp directory.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -141,6 +142,31 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(await status, stderr).toBe(5);
     expect(stdout).toBe("ready\nGOT-INT\n");
     expect((await moat(["rm", "--force", "sig"], env)).status).toBe(0);
+  });
+
+  test("a disposable sandbox whose moat run was SIGKILLed is killed and removed by its VMM host", async () => {
+    const child = spawnMoat(["run", "--no-workspace", "--", "sh", "-c", "echo ready; sleep 600"], env);
+    child.stdin.end();
+    await new Promise<void>((resolve) => child.stdout.setEncoding("utf8").on("data", (d: string) => d.includes("ready") && resolve()));
+    const [running] = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
+    expect(running?.status).toBe("running");
+    const record = JSON.parse(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", running!.name, "sandbox.json"), "utf8")) as { hostPid: number };
+    child.kill("SIGKILL");
+    let left: unknown[] = [running];
+    for (let i = 0; i < 150 && left.length > 0; i++, await new Promise((r) => setTimeout(r, 200))) {
+      left = JSON.parse((await moat(["ls", "--json"], env)).stdout) as unknown[];
+    }
+    expect(left).toEqual([]);
+    // The VMM host process ends right after (a zombie until init reaps it counts as ended).
+    const gone = () => {
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${record.hostPid}/stat`, "utf8"));
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 50 && !gone(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(gone()).toBe(true);
   });
 
   test("a guest kernel panic ends the command and leaves the sandbox crashed; exec names the panic", async () => {

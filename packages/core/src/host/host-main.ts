@@ -4,11 +4,13 @@
  *   node vmm-host.js <sandbox-dir> <control-socket>
  * It reads launch.json, loads the backend, boots the machine, waits for the agent, then reports
  * "ready" over the IPC channel and serves the control socket until the machine ends. It records
- * how the machine ended (stopped, or crashed with the console tail) in sandbox.json and exits.
+ * how the machine ended (stopped, or crashed with the console tail) in sandbox.json and exits. An
+ * ephemeral sandbox whose creator died without removing it (moat run killed) is killed and removed.
  */
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { loadBackend } from "../backends/index.js";
+import { processAlive } from "../sandbox/host-process.js";
 import { SandboxStore } from "../state/sandbox-store.js";
 import { markEnded, markRunning } from "../state/transitions.js";
 import { serveControl } from "./control-server.js";
@@ -54,10 +56,35 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
   const stopOnSignal = () => void runner.stop().catch(() => runner.kill());
   process.once("SIGTERM", stopOnSignal);
   process.once("SIGINT", stopOnSignal);
+  const orphaned = watchOwner((await store.read(name)).ownerPid, () => void runner.kill());
 
   const exit = await runner.wait();
+  orphaned.stop();
   server.close();
   await rm(controlPath, { force: true });
-  await store.update(name, (r) => markEnded(r, exit));
+  if (orphaned.fired) {
+    // Nobody is left to remove this disposable sandbox: do it here (disk, logs, runtime directory).
+    await store.remove(name);
+    await rm(dirname(controlPath), { recursive: true, force: true });
+  } else {
+    await store.update(name, (r) => markEnded(r, exit));
+  }
   process.exit(0);
+}
+
+/** How often an ephemeral sandbox's host process checks that the process that made it still lives. */
+const OWNER_POLL_MS = 1_000;
+
+/** Calls onGone once the owner process is gone (never without an owner). */
+function watchOwner(ownerPid: number | undefined, onGone: () => void): { fired: boolean; stop(): void } {
+  const watch = { fired: false, stop: () => clearInterval(timer) };
+  const timer = setInterval(() => {
+    if (ownerPid === undefined || processAlive(ownerPid)) return;
+    watch.fired = true;
+    watch.stop();
+    onGone();
+  }, OWNER_POLL_MS);
+  if (ownerPid === undefined) watch.stop();
+  timer.unref();
+  return watch;
 }

@@ -96,7 +96,7 @@ export class Sandbox {
       env: options.guestEnv ?? {},
       ...(options.workspace ? { workspace: resolve(options.workspace) } : {}),
       status: "created",
-      ...(options.ephemeral ? { ephemeral: true } : {}),
+      ...(options.ephemeral ? { ephemeral: true, ownerPid: process.pid } : {}),
     };
     await store.create(record);
     try {

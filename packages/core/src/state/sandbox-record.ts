@@ -29,6 +29,11 @@ export interface SandboxRecord {
   lastExit?: { reason: string; detail?: string };
   /** Removed after its first run ends (moat run --rm). */
   ephemeral?: boolean;
+  /**
+   * For an ephemeral sandbox: the process that created it. If that process dies without removing
+   * it (moat run killed with SIGKILL), the VMM host process kills the machine and removes the sandbox.
+   */
+  ownerPid?: number;
 }
 
 const STATUSES = new Set<SandboxStatus>(["created", "starting", "running", "stopping", "stopped", "crashed"]);
