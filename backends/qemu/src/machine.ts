@@ -30,6 +30,9 @@ const BACKEND = "qemu";
 const QMP_WAIT_MS = 15_000;
 const SETPRIV = "/usr/bin/setpriv";
 
+/** Longest runtimeDir used for the sockets: "/moat-qemu-XXXXXX/ctl.sock" adds 26 bytes, sun_path holds 107. */
+const MAX_RUNTIME_BASE = 80;
+
 export class QemuMachine implements Machine {
   private currentState: MachineState = "created";
   private child: ChildProcess | undefined;
@@ -71,7 +74,10 @@ export class QemuMachine implements Machine {
       throw new BackendError(BackendErrorCode.INVALID_STATE, `start(): the machine is ${this.currentState}, not created`, { backend: BACKEND });
     }
     this.currentState = "starting";
-    this.runtimeDir = await mkdtemp(join(tmpdir(), "moat-qemu-"));
+    // In the caller's runtime directory when it gives one (it is removed even after a SIGKILL of
+    // this process), unless that would push the socket paths past sun_path's 107 bytes.
+    const base = this.spec.runtimeDir && this.spec.runtimeDir.length <= MAX_RUNTIME_BASE ? this.spec.runtimeDir : tmpdir();
+    this.runtimeDir = await mkdtemp(join(base, "moat-qemu-"));
     const paths: RuntimePaths = {
       qmpSocket: join(this.runtimeDir, "qmp.sock"),
       rpcSocket: join(this.runtimeDir, "rpc.sock"),

@@ -7,8 +7,9 @@
 /**
  * Semver of this contract. Backends report the version they implement in `Backend.contractVersion`.
  * 1.1.0: MachineStats.guestResidentBytes (optional).
+ * 1.2.0: MachineSpec.runtimeDir (optional).
  */
-export const CONTRACT_VERSION = "1.1.0";
+export const CONTRACT_VERSION = "1.2.0";
 
 export type HostArch = "x64" | "arm64";
 export type GuestArch = "x86_64" | "aarch64";
@@ -84,6 +85,13 @@ export interface MachineSpec {
   shares: ShareSpec[];
   /** File the guest's serial console is appended to. */
   consoleLogPath?: string;
+  /**
+   * An existing directory private to this machine, for the backend's sockets and scratch files.
+   * The caller removes it, even after a crash or a SIGKILL of the process hosting the machine (so a
+   * backend that puts its files there leaves nothing behind). Without it a backend uses its own
+   * temporary directory. (Contract 1.2)
+   */
+  runtimeDir?: string;
 }
 
 export type MachineState = "created" | "starting" | "running" | "paused" | "stopping" | "stopped" | "crashed";

@@ -64,7 +64,7 @@ describe("programmatic runs", () => {
   });
 
   const expectedMessages: Record<Flaw, RegExp> = {
-    "wrong-major": /contractVersion 2.0.0 does not fit the host's contract 1.1.0 \(a backend must implement \^1\)/,
+    "wrong-major": /contractVersion 2.0.0 does not fit the host's contract 1.2.0 \(a backend must implement \^1\)/,
     "silent-unavailable": /says unavailable but gives no reason/,
     "flaky-probe": /said available=true then available=false/,
     "no-validation": /createMachine\(<negative memory>\) resolved, but must reject with a BackendError \(INVALID_SPEC\)/,

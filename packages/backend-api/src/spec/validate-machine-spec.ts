@@ -150,7 +150,7 @@ function checkShares(c: IssueCollector, shares: unknown): void {
 export function findMachineSpecIssues(spec: unknown): SpecIssue[] {
   const c = new IssueCollector();
   if (!isRecord(spec)) {
-    c.add("spec", spec, "must be an object", "pass a MachineSpec: { vcpus, memoryMiB, kernel, disks, shares, vsock?, consoleLogPath? }");
+    c.add("spec", spec, "must be an object", "pass a MachineSpec: { vcpus, memoryMiB, kernel, disks, shares, vsock?, consoleLogPath?, runtimeDir? }");
     return c.issues;
   }
   c.integer("vcpus", spec.vcpus, L.minVcpus, L.maxVcpus, "vCPUs", "");
@@ -160,6 +160,7 @@ export function findMachineSpecIssues(spec: unknown): SpecIssue[] {
   checkVsock(c, spec.vsock);
   checkShares(c, spec.shares);
   c.optionalPath("consoleLogPath", spec.consoleLogPath, "the file the serial console is appended to, or leave it out");
+  c.optionalPath("runtimeDir", spec.runtimeDir, "an existing directory for the backend's sockets, or leave it out");
   return c.issues;
 }
 

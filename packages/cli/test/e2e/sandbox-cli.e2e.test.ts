@@ -5,7 +5,7 @@
  * MOAT_BACKEND=kvm), driven only through the command line, with its state in a temp directory.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -115,13 +115,17 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
 
   test("killing the VMM host process leaves the sandbox crashed, and rm still works", async () => {
     expect((await moat(["create", "victim"], env)).status).toBe(0);
-    const record = JSON.parse(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", "victim", "sandbox.json"), "utf8")) as { hostPid: number };
+    const record = JSON.parse(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", "victim", "sandbox.json"), "utf8")) as { hostPid: number; id: string; runningBackend: string };
+    // The QEMU backend keeps its sockets in the sandbox's runtime directory (MachineSpec.runtimeDir), not in /tmp.
+    if (record.runningBackend === "qemu") expect(readdirSync(join(env.MOAT_RUNTIME_DIR!, record.id)).some((n) => n.startsWith("moat-qemu-"))).toBe(true);
     process.kill(record.hostPid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 500));
     const listed = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
     expect(listed.find((s) => s.name === "victim")?.status).toBe("crashed");
     expect((await moat(["rm", "victim"], env)).status).toBe(0);
     expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
+    // Nothing of it is left in the runtime directory either (the backend's sockets live in the sandbox's own).
+    expect(readdirSync(env.MOAT_RUNTIME_DIR!)).toEqual([]);
   });
 
   test("Ctrl-C (SIGINT) reaches the guest command when stdin is not a terminal", async () => {

@@ -1,7 +1,8 @@
 /**
  * Building a sandbox's LaunchPlan: the guest kernel command line of the boot contract
  * (guest/README.md), the disks in contract order (base image = vda, writable layer = vdb), the
- * console log, and the hybrid-vsock socket in the sandbox's runtime directory.
+ * console log, and the hybrid-vsock socket and the backend's own runtime files in the sandbox's
+ * runtime directory (which moat rm removes, whatever happened to the VMM host process).
  */
 import type { MachineSpec } from "@moat/backend-api";
 import { join } from "node:path";
@@ -50,6 +51,7 @@ export function buildLaunchPlan(inputs: LaunchInputs): LaunchPlan {
     vsock: { guestCid: 3, udsPath: join(runtimeDir, "vsock.sock") },
     shares: [],
     consoleLogPath: join(sandboxDir, CONSOLE_LOG),
+    runtimeDir,
   };
   return { backend: inputs.backend, spec, readyTimeoutMs: inputs.readyTimeoutMs };
 }
