@@ -26,7 +26,7 @@ export async function consoleOffset(consolePath: string | undefined): Promise<nu
 /** The exit as the user should read it: a kernel panic, or a reset nobody announced, is a crash. */
 export async function explainExit(exit: MachineExit, consolePath: string | undefined, since: number): Promise<MachineExit> {
   if (!consolePath || exit.reason === "killed" || exit.reason === "crashed") return exit;
-  const text = await readSince(consolePath, since).catch(() => undefined);
+  const text = await readConsoleSince(consolePath, since).catch(() => undefined);
   if (text === undefined) return exit;
   const tail = () => (text.trim() ? `\nconsole tail:\n${text.slice(-TAIL_BYTES).trim()}` : "\n(the console stayed empty)");
   const panic = PANIC.exec(text);
@@ -37,8 +37,11 @@ export async function explainExit(exit: MachineExit, consolePath: string | undef
   return exit;
 }
 
-/** The console since `since` (its last SCAN_BYTES); undefined when the log cannot be read. */
-async function readSince(path: string, since: number): Promise<string | undefined> {
+/**
+ * The console log from offset `since` on, at most its last SCAN_BYTES (the log is appended to across
+ * boots and is never read whole); undefined when it cannot be read.
+ */
+export async function readConsoleSince(path: string, since: number): Promise<string | undefined> {
   const file = await open(path, "r").catch(() => undefined);
   if (!file) return undefined;
   try {

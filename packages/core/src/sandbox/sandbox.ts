@@ -6,7 +6,7 @@
 import { type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient, RpcError } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveGuestArtifacts } from "../artifacts/guest-artifacts.js";
@@ -15,6 +15,7 @@ import { chooseBackend } from "../backends/index.js";
 import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
 import { type HostStatus, controlCall, controlConnect } from "../host/control-protocol.js";
 import { AGENT_PORT, defaultReadyTimeoutMs, readyTimeoutOverride } from "../host/launch-plan.js";
+import { readConsoleSince } from "../host/guest-panic.js";
 import { MachineRunner } from "../host/machine-runner.js";
 import { type MoatPaths, moatPaths } from "../state/paths.js";
 import type { SandboxRecord, SandboxStatus } from "../state/sandbox-record.js";
@@ -393,6 +394,6 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> 
 }
 
 async function tail(path: string, bytes: number): Promise<string> {
-  const text = await readFile(path, "utf8").catch(() => "");
+  const text = (await readConsoleSince(path, 0).catch(() => undefined)) ?? "";
   return text.slice(-bytes).trim();
 }
