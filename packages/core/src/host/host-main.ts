@@ -49,14 +49,14 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
     runner,
     status: () => ({ pid: process.pid, backend: plan.backend, startedAt, state: runner.machine.state }),
   });
-  await store.update(name, (r) => markRunning(r, { pid: process.pid, backend: plan.backend, startedAt }));
+  const running = await store.update(name, (r) => markRunning(r, { pid: process.pid, backend: plan.backend, startedAt }));
   report({ type: "ready" });
   process.channel?.unref();
 
   const stopOnSignal = () => void runner.stop().catch(() => runner.kill());
   process.once("SIGTERM", stopOnSignal);
   process.once("SIGINT", stopOnSignal);
-  const orphaned = watchOwner((await store.read(name)).ownerPid, () => void runner.kill());
+  const orphaned = watchOwner(running.ownerPid, () => void runner.kill());
 
   const exit = await runner.wait();
   orphaned.stop();
@@ -75,16 +75,16 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
 /** How often an ephemeral sandbox's host process checks that the process that made it still lives. */
 const OWNER_POLL_MS = 1_000;
 
-/** Calls onGone once the owner process is gone (never without an owner). */
+/** Calls onGone once the owner process is gone; without an owner, never. */
 function watchOwner(ownerPid: number | undefined, onGone: () => void): { fired: boolean; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
   const watch = { fired: false, stop: () => clearInterval(timer) };
-  const timer = setInterval(() => {
-    if (ownerPid === undefined || processAlive(ownerPid)) return;
+  if (ownerPid === undefined) return watch;
+  timer = setInterval(() => {
+    if (processAlive(ownerPid)) return;
     watch.fired = true;
     watch.stop();
     onGone();
-  }, OWNER_POLL_MS);
-  if (ownerPid === undefined) watch.stop();
-  timer.unref();
+  }, OWNER_POLL_MS).unref();
   return watch;
 }
