@@ -4,17 +4,18 @@ import { COMMANDS } from "./commands/index.js";
 import type { CliContext } from "./context.js";
 
 export function createProgram(context: CliContext): Command {
+  const output = { writeOut: context.stdout, writeErr: context.stderr };
   const program = new Command("moat")
     .description("run AI coding agents in disposable microVM sandboxes")
     .version(context.version, "-V, --version")
     .option("--debug", "on errors, also print the stack and the underlying cause (or set MOAT_DEBUG=1)")
     .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: context.stdout, writeErr: context.stderr });
+    .configureOutput(output);
   // addCommand() does not pass these settings on, so each command gets them: a parse error names its usage.
   for (const make of COMMANDS) {
     const command = make(context);
     program.addCommand(
-      command.showHelpAfterError(`fix: see the usage with: moat ${command.name()} --help`).configureOutput({ writeOut: context.stdout, writeErr: context.stderr }),
+      command.showHelpAfterError(`fix: see the usage with: moat ${command.name()} --help`).configureOutput(output),
     );
   }
   return program;

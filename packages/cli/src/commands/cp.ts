@@ -10,6 +10,7 @@ import { Command } from "commander";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { constants } from "node:os";
 import { pipeline } from "node:stream/promises";
 import { Sandbox, SandboxError, SandboxErrorCode } from "@moat/core";
 import { RpcError } from "@moat/rpc";
@@ -62,7 +63,7 @@ export function cpCommand(context: CliContext): Command {
           if (!(err instanceof RpcError)) throw err; // not running, unreachable: those errors carry their own fix
           const why = err.message.replace(/^put \S+: /, "");
           const dir = dirname(target);
-          const fix = /No such file or directory/.test(why) ? `create the directory first: moat exec ${dst.sandbox} -- mkdir -p ${dir}` : `look at what is there: moat exec ${dst.sandbox} -- ls -ld ${dir}`;
+          const fix = err.errno === constants.errno.ENOENT ? `create the directory first: moat exec ${dst.sandbox} -- mkdir -p ${dir}` : `look at what is there: moat exec ${dst.sandbox} -- ls -ld ${dir}`;
           throw invalid(`cannot copy ${src.path} into ${dst.sandbox}:${target}: ${why}`, fix);
         });
       } else {
