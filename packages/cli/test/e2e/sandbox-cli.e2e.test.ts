@@ -173,6 +173,36 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(gone()).toBe(true);
   });
 
+  test("while a sandbox boots, ls shows it starting, never crashed; a moat run interrupted during boot leaves nothing behind", async () => {
+    const creating = moat(["create", "booting"], env);
+    const seen = new Set<string>();
+    let done = false;
+    void creating.then(() => (done = true));
+    while (!done) {
+      const listed = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
+      for (const s of listed) seen.add(s.status);
+    }
+    expect((await creating).status).toBe(0);
+    expect(seen.has("crashed")).toBe(false);
+    const [booted] = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ status: string; lastExit: unknown }>;
+    expect(booted).toMatchObject({ status: "running", lastExit: null });
+    expect((await moat(["rm", "--force", "booting"], env)).status).toBe(0);
+
+    // Ctrl-C before the guest is up: the CLI goes, its VMM host process finishes the boot, sees its
+    // owner gone and removes the disposable sandbox.
+    const run = spawnMoat(["run", "--no-workspace", "--", "true"], env);
+    run.stdin.end();
+    let ls: unknown[] = [];
+    for (let i = 0; i < 100 && ls.length === 0; i++, await new Promise((r) => setTimeout(r, 100))) {
+      ls = JSON.parse((await moat(["ls", "--json"], env)).stdout) as unknown[];
+    }
+    run.kill("SIGINT");
+    for (let i = 0; i < 300 && ls.length > 0; i++, await new Promise((r) => setTimeout(r, 200))) {
+      ls = JSON.parse((await moat(["ls", "--json"], env)).stdout) as unknown[];
+    }
+    expect(ls).toEqual([]);
+  });
+
   test("a guest kernel panic ends the command and leaves the sandbox crashed; exec names the panic", async () => {
     expect((await moat(["create", "--memory", "256", "panicky"], env)).status).toBe(0);
     // A real panic, no debug options needed: out of memory with vm.panic_on_oom set.

@@ -22,8 +22,9 @@ export interface HostMessage {
   message?: string;
 }
 
+/** Tells the starter; one that has gone (moat run interrupted during boot) is not an error here. */
 function report(message: HostMessage): void {
-  if (process.send) process.send(message);
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
 export async function hostMain(sandboxDir: string, controlPath: string): Promise<void> {
@@ -38,7 +39,8 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
     runner = await MachineRunner.start(plan, backend);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await store.update(name, (r) => markEnded(r, { reason: "crashed", detail: message }));
+    const record = await store.update(name, (r) => markEnded(r, { reason: "crashed", detail: message }));
+    if (record.ownerPid !== undefined && !processAlive(record.ownerPid)) await removeSandbox(store, name, controlPath);
     report({ type: "failed", message });
     process.exitCode = 1;
     return;
@@ -63,13 +65,17 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
   server.close();
   await rm(controlPath, { force: true });
   if (orphaned.fired) {
-    // Nobody is left to remove this disposable sandbox: do it here (disk, logs, runtime directory).
-    await store.remove(name);
-    await rm(dirname(controlPath), { recursive: true, force: true });
+    await removeSandbox(store, name, controlPath);
   } else {
     await store.update(name, (r) => markEnded(r, exit));
   }
   process.exit(0);
+}
+
+/** For a disposable sandbox nobody is left to remove: its record, disk and logs, and its runtime directory. */
+async function removeSandbox(store: SandboxStore, name: string, controlPath: string): Promise<void> {
+  await store.remove(name);
+  await rm(dirname(controlPath), { recursive: true, force: true });
 }
 
 /** How often an ephemeral sandbox's host process checks that the process that made it still lives. */

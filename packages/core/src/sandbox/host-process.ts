@@ -24,18 +24,24 @@ export function findHostEntry(env: NodeJS.ProcessEnv = process.env): string {
   return found;
 }
 
-export async function spawnHostProcess(sandboxDir: string, controlPath: string, logPath: string): Promise<number> {
+/**
+ * Starts the host process; `onSpawned` gets its pid at once (so the record names the process that
+ * serves it from the start, not only once the guest is ready), then this waits for the outcome.
+ */
+export async function spawnHostProcess(sandboxDir: string, controlPath: string, logPath: string, onSpawned: (pid: number) => Promise<unknown>): Promise<number> {
   const log = await open(logPath, "a", 0o600);
   const child = spawn(process.execPath, [findHostEntry(), sandboxDir, controlPath], {
     detached: true,
     stdio: ["ignore", log.fd, log.fd, "ipc"],
   });
   await log.close();
-  const outcome = await new Promise<HostMessage | { type: "exited"; code: number | null }>((resolve) => {
+  const settled = new Promise<HostMessage | { type: "exited"; code: number | null }>((resolve) => {
     child.once("message", (m: HostMessage) => resolve(m));
     child.once("exit", (code) => resolve({ type: "exited", code }));
     child.once("error", (err) => resolve({ type: "failed", message: err.message }));
   });
+  if (child.pid !== undefined) await onSpawned(child.pid);
+  const outcome = await settled;
   if (child.connected) child.disconnect();
   child.unref();
   if (outcome.type === "ready") return child.pid!;

@@ -123,6 +123,9 @@ export class Sandbox {
     const c = context(ctx);
     const store = new SandboxStore(c.paths.sandboxesDir);
     const sandbox = new Sandbox(await store.read(name), store, c);
+    if (await sandbox.collectIfAbandoned()) {
+      throw new SandboxError(SandboxErrorCode.NOT_FOUND, `no sandbox named "${name}"`, { fix: "list sandboxes with: moat ls" });
+    }
     await sandbox.reconcile();
     return sandbox;
   }
@@ -131,9 +134,14 @@ export class Sandbox {
   static async list(ctx: SandboxContext = {}): Promise<Array<{ name: string; record?: SandboxRecord; broken?: string }>> {
     const c = context(ctx);
     const store = new SandboxStore(c.paths.sandboxesDir);
-    const listed = await store.list();
-    for (const entry of listed) {
-      if (entry.record) entry.record = await new Sandbox(entry.record, store, c).reconcile();
+    const listed = [];
+    for (const entry of await store.list()) {
+      if (entry.record) {
+        const sandbox = new Sandbox(entry.record, store, c);
+        if (await sandbox.collectIfAbandoned()) continue;
+        entry.record = await sandbox.reconcile();
+      }
+      listed.push(entry);
     }
     return listed;
   }
@@ -213,7 +221,11 @@ export class Sandbox {
       void this.runner.wait().then((exit) => this.store.update(this.name, (r) => markEnded(r, exit)));
       return;
     }
-    await spawnHostProcess(this.store.dir(this.name), this.controlPath, this.store.file(this.name, "host.log"));
+    await spawnHostProcess(this.store.dir(this.name), this.controlPath, this.store.file(this.name, "host.log"), (pid) =>
+      this.store.update(this.name, (r) => {
+        r.hostPid = pid;
+      }),
+    );
     this.rec = await this.store.read(this.name);
   }
 
@@ -323,6 +335,18 @@ export class Sandbox {
   }
 
   /**
+   * Removes a disposable sandbox that nobody will remove: its creator (ownerPid) died, and no VMM
+   * host process is serving it (one that is would remove it itself once it notices). That is a
+   * `moat run` killed before its host process started, or after the machine ended. True if removed.
+   */
+  private async collectIfAbandoned(): Promise<boolean> {
+    const r = this.rec;
+    if (this.runner || r.ownerPid === undefined || processAlive(r.ownerPid) || processAlive(r.hostPid)) return false;
+    await this.remove({ force: true });
+    return true;
+  }
+
+  /**
    * Brings the record in line with reality: a "running" sandbox whose host process is gone crashed
    * (the VMM was killed, or the machine died without the host process recording it).
    */
@@ -330,7 +354,9 @@ export class Sandbox {
     if (this.runner) return this.rec;
     this.rec = await this.store.read(this.name);
     const live = this.rec.status === "running" || this.rec.status === "starting" || this.rec.status === "stopping";
-    if (live && !processAlive(this.rec.hostPid)) {
+    // "starting" without a pid yet: its host process is being spawned (or its starter died first; rm removes it).
+    const spawning = this.rec.status === "starting" && this.rec.hostPid === undefined;
+    if (live && !spawning && !processAlive(this.rec.hostPid)) {
       const consoleTail = await tail(this.consoleLogPath, 2000);
       this.rec = await this.store.update(this.name, (r) =>
         markEnded(r, { reason: "crashed", detail: `the VMM host process (pid ${r.hostPid ?? "?"}) is gone${consoleTail ? `\nconsole tail:\n${consoleTail}` : ""}` }),
