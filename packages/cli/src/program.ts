@@ -9,7 +9,7 @@ export function createProgram(context: CliContext): Command {
     .description("run AI coding agents in disposable microVM sandboxes")
     .version(context.version, "-V, --version")
     .option("--debug", "on errors, also print the stack and the underlying cause (or set MOAT_DEBUG=1)")
-    .showHelpAfterError("(run with --help for usage)")
+    .showHelpAfterError("fix: see the commands with: moat --help")
     .configureOutput(output);
   // addCommand() does not pass these settings on, so each command gets them: a parse error names its usage.
   for (const make of COMMANDS) {

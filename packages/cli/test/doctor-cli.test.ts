@@ -108,6 +108,7 @@ describe("help and bad commands", () => {
     const { stderr, code } = await moat(["frob"]);
     expect(code).toBe(1);
     expect(stderr).toContain("error: unknown command 'frob'");
+    expect(stderr).toMatch(/\nfix: see the commands with: moat --help\n$/);
   });
 
   test("a command's parse error names that command's usage", async () => {
