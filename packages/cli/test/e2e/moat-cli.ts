@@ -21,7 +21,10 @@ export interface RunResult {
 /** Starts `moat ARGS` as a user would: not inside a pnpm script (whose INIT_CWD and lifecycle variables leak into children). */
 export function spawnMoat(args: string[], env: NodeJS.ProcessEnv, cwd = REPO): ChildProcessWithoutNullStreams {
   const { INIT_CWD: _initCwd, npm_lifecycle_event: _event, ...userEnv } = env;
-  return spawn(process.execPath, [MOAT_JS, ...args], { env: userEnv, cwd, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MOAT_JS, ...args], { env: userEnv, cwd, stdio: ["pipe", "pipe", "pipe"] });
+  // A command that exits before reading its stdin (moat ls) makes ending that pipe EPIPE: not a failure.
+  child.stdin.on("error", () => undefined);
+  return child;
 }
 
 export function moat(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
