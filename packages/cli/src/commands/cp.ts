@@ -11,7 +11,6 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { constants } from "node:os";
-import { pipeline } from "node:stream/promises";
 import { Sandbox, SandboxError, SandboxErrorCode } from "@moat/core";
 import { RpcError } from "@moat/rpc";
 import type { CliContext } from "../context.js";
@@ -71,15 +70,17 @@ export function cpCommand(context: CliContext): Command {
         let target = resolve(here, dst.path);
         if ((await stat(target).catch(() => undefined))?.isDirectory()) target = join(target, basename(src.path));
         const partial = join(dirname(target), `.${basename(target)}.moat-cp-${process.pid}`);
-        const client = await sandbox.agent();
         try {
-          await pipeline(client.files.get(src.path), createWriteStream(partial, { flags: "wx" })).catch((err: Error) => {
-            throw invalid(`cannot copy ${src.sandbox}:${src.path} out of the sandbox: ${err.message.replace(/^get \S+: /, "")}`, `look at what is there: moat exec ${src.sandbox} -- ls -l ${dirname(src.path)}`);
+          await sandbox.files.readTo(src.path, createWriteStream(partial, { flags: "wx" })).catch((err: Error) => {
+            if (err instanceof SandboxError) throw err; // the sandbox ended under the copy: it says how, with its fix
+            if (err instanceof RpcError) {
+              throw invalid(`cannot copy ${src.sandbox}:${src.path} out of the sandbox: ${err.message.replace(/^get \S+: /, "")}`, `look at what is there: moat exec ${src.sandbox} -- ls -l ${dirname(src.path)}`);
+            }
+            throw invalid(`cannot write ${target} on the host: ${err.message}`, `check the destination directory ${dirname(target)} (permissions, free space)`);
           });
           await rename(partial, target);
         } finally {
           await rm(partial, { force: true });
-          await client.close();
         }
       }
     });

@@ -5,7 +5,7 @@
  * MOAT_BACKEND=kvm), driven only through the command line, with its state in a temp directory.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -98,6 +98,8 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect((await moat(["create", "dev"], env)).status).toBe(0);
     expect((await moat(["exec", "dev", "--", "touch", "/root/x"], env)).status).toBe(0);
     expect((await moat(["stop", "dev"], env)).status).toBe(0);
+    const stopAgain = await moat(["stop", "dev"], env);
+    expect([stopAgain.status, stopAgain.stderr]).toEqual([0, 'moat: sandbox "dev" is not running (stopped); nothing to stop\n']);
     const stopped = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
     expect(stopped.find((s) => s.name === "dev")?.status).toBe("stopped");
     const execStopped = await moat(["exec", "dev", "--", "true"], env);
@@ -118,8 +120,20 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     const record = JSON.parse(await readFile(join(env.MOAT_STATE_DIR!, "sandboxes", "victim", "sandbox.json"), "utf8")) as { hostPid: number; id: string; runningBackend: string };
     // The QEMU backend keeps its sockets in the sandbox's runtime directory (MachineSpec.runtimeDir), not in /tmp.
     if (record.runningBackend === "qemu") expect(readdirSync(join(env.MOAT_RUNTIME_DIR!, record.id)).some((n) => n.startsWith("moat-qemu-"))).toBe(true);
+    // A copy out that never ends (/dev/zero) is running when the VMM goes: it names how the sandbox
+    // ended, and leaves nothing half-written on the host.
+    const outDir = join(dir, "cp-out");
+    await mkdir(outDir);
+    const copy = spawnMoat(["cp", "victim:/dev/zero", join(outDir, "zero")], env);
+    copy.stdin.end();
+    let copyErr = "";
+    copy.stderr.setEncoding("utf8").on("data", (d: string) => (copyErr += d));
+    const copyStatus = new Promise<number | null>((resolve) => copy.once("close", resolve));
+    for (let i = 0; i < 200 && !readdirSync(outDir).some((n) => statSync(join(outDir, n)).size > 1 << 20); i++) await new Promise((r) => setTimeout(r, 100));
     process.kill(record.hostPid, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 500));
+    expect(await copyStatus, copyErr).toBe(1);
+    expect(copyErr).toMatch(new RegExp(`^moat: sandbox "victim" ended while reading /dev/zero \\(crashed: the VMM host process \\(pid ${record.hostPid}\\) is gone\\)\n`));
+    expect(readdirSync(outDir)).toEqual([]);
     const listed = JSON.parse((await moat(["ls", "--json"], env)).stdout) as Array<{ name: string; status: string }>;
     expect(listed.find((s) => s.name === "victim")?.status).toBe("crashed");
     expect((await moat(["rm", "victim"], env)).status).toBe(0);

@@ -66,7 +66,10 @@ export class Sandbox {
     private readonly store: SandboxStore,
     private readonly ctx: Required<Pick<SandboxContext, "paths" | "env">> & SandboxContext,
   ) {
-    this.files = new SandboxFiles(() => this.agent());
+    this.files = new SandboxFiles(
+      () => this.agent(),
+      (err, during) => this.endedWhile(err, during),
+    );
   }
 
   static async create(options: CreateOptions = {}): Promise<Sandbox> {
@@ -258,22 +261,28 @@ export class Sandbox {
       () => client.close(),
       () => client.close(),
     );
-    return { ...handle, exit: handle.exit.catch(async (err: unknown) => Promise.reject(await this.endedWhile(err))) };
+    return { ...handle, exit: handle.exit.catch(async (err: unknown) => Promise.reject(await this.endedWhile(err, "the command ran"))) };
   }
 
   /**
-   * A command that lost its connection because the sandbox ended under it (the guest panicked or
+   * A command or file call that lost its connection because the sandbox ended under it (the guest panicked or
    * powered off, the VMM died) says so, with how it ended; any other failure stays as it was.
    */
-  private async endedWhile(err: unknown): Promise<unknown> {
+  private async endedWhile(err: unknown, during: string): Promise<unknown> {
     if (this.runner || !(err instanceof RpcError) || err.code !== "CONNECTION_CLOSED") return err;
     await waitUntil(() => !processAlive(this.rec.hostPid), ENDED_RECORD_WAIT_MS);
     const r = await this.reconcile().catch(() => undefined);
-    return r && r.status !== "running" ? notRunning(r, { during: "the command ran", cause: err }) : err;
+    return r && r.status !== "running" ? notRunning(r, { during, cause: err }) : err;
   }
 
-  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Powers the guest off through its agent (forced after timeoutMs). A sandbox that is already down
+   * (created, stopped, crashed) is left as it is, like `docker stop`; one that is starting or
+   * stopping is an error. Resolves true when it stopped the sandbox, false when it was already down.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
     await this.reconcile();
+    if (ALREADY_DOWN.has(this.rec.status)) return false;
     if (this.rec.status !== "running") throw notRunning(this.rec);
     const timeoutMs = options.timeoutMs ?? 15_000;
     if (this.runner) {
@@ -290,6 +299,7 @@ export class Sandbox {
         delete r.hostPid;
       });
     }
+    return true;
   }
 
   /**
@@ -410,6 +420,9 @@ function context(ctx: SandboxContext): Required<Pick<SandboxContext, "paths" | "
   const env = ctx.env ?? process.env;
   return { ...ctx, env, paths: ctx.paths ?? moatPaths(env) };
 }
+
+/** States in which there is no machine to stop. */
+const ALREADY_DOWN = new Set<SandboxStatus>(["created", "stopped", "crashed"]);
 
 /** How long a lost call waits for the VMM host process to record how the sandbox ended. */
 const ENDED_RECORD_WAIT_MS = 5_000;

@@ -57,7 +57,9 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
     const listed = await Sandbox.list({ env });
     expect(listed.map((l) => [l.name, l.record?.status])).toEqual([["dev", "running"]]);
 
-    await sb.stop({ timeoutMs: 2_000 });
+    expect(await sb.stop({ timeoutMs: 2_000 })).toBe(true);
+    expect(sb.status).toBe("stopped");
+    expect(await sb.stop()).toBe(false); // already down: left as it is, like docker stop
     expect(sb.status).toBe("stopped");
     await expect(sb.exec(["true"])).rejects.toMatchObject({ code: SandboxErrorCode.NOT_RUNNING, message: 'sandbox "dev" is not running (stopped)' });
 
