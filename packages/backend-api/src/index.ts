@@ -11,3 +11,4 @@ export * from "./spec/limits.js";
 export * from "./spec/validate-machine-spec.js";
 export * from "./version/contract-version.js";
 export * from "./unimplemented.js";
+export { createDuplexPair } from "./streams/duplex-pair.js";

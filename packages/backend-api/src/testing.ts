@@ -1,3 +1,3 @@
 /** `@moat/backend-api/testing`: test doubles for code that drives backends (never for production). */
 export { createFakeBackend, type FakeBackendOptions } from "./testing/fake-backend.js";
-export { createDuplexPair } from "./testing/duplex-pair.js";
+export { createDuplexPair } from "./streams/duplex-pair.js";

@@ -17,7 +17,7 @@ import {
 } from "../contract.js";
 import { BackendError, BackendErrorCode } from "../errors/backend-error.js";
 import { validateMachineSpec } from "../spec/validate-machine-spec.js";
-import { createDuplexPair } from "./duplex-pair.js";
+import { createDuplexPair } from "../streams/duplex-pair.js";
 
 export interface FakeBackendOptions {
   name?: string;

@@ -1,6 +1,8 @@
 /**
  * Two in-memory Duplex streams wired back to back: what one writes, the other reads; ending one
  * side's writes ends the other's reads; destroying one side ends (or, with an error, destroys) the other.
+ * For backends and hosts that carry a guest port in memory (the fake backend, in-process callers of
+ * a relayed agent connection).
  */
 import { Duplex } from "node:stream";
 
