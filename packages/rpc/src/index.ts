@@ -18,3 +18,4 @@ export { FilesApi, type FileStat, type FileKind, type PutOptions, type CallOptio
 export { signalNumber, signalName } from "./client/signals.js";
 export { serve, resetWithError, type CallHandlers, type CallHandler, type ServeOptions } from "./server/serve.js";
 export { createNodeAgent, type NodeAgentOptions } from "./server/node-agent.js";
+export { RpcRelay, type RelayOptions } from "./relay/relay.js";
