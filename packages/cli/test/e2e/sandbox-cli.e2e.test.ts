@@ -109,6 +109,14 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     const ls = await moat(["exec", "dev", "--", "ls", "/root/x"], env);
     expect(ls.stdout).toBe("/root/x\n");
     expect(ls.status).toBe(0);
+    // Two execs at once: the first waits for the second. On a transport with one stream per port
+    // (the QEMU fallback) this needs the host process's shared agent connection (RpcRelay).
+    const waiter = moat(["exec", "dev", "--", "sh", "-c", "for i in $(seq 300); do [ -e /tmp/go ] && echo waited && exit 0; sleep 0.1; done; exit 9"], env);
+    await new Promise((r) => setTimeout(r, 1000));
+    const go = await moat(["exec", "dev", "--", "sh", "-c", "touch /tmp/go; echo go"], env);
+    expect([go.status, go.stdout]).toEqual([0, "go\n"]);
+    const waited = await waiter;
+    expect([waited.status, waited.stdout]).toEqual([0, "waited\n"]);
     const taken = await moat(["create", "dev"], env);
     expect(taken.status).not.toBe(0);
     expect(taken.stderr).toMatch(/a sandbox named "dev" already exists/);

@@ -1,9 +1,8 @@
 /**
  * Serves a VMM host process's control socket (see control-protocol.ts) for one MachineRunner:
- * splices CONNECT requests to guest ports and answers STATUS/STOP/KILL.
+ * serves CONNECT requests on guest ports (the agent's through the runner's relay) and answers STATUS/STOP/KILL.
  */
 import { type Server, type Socket, createServer } from "node:net";
-import { pipeline } from "node:stream";
 import { type HostStatus, parseControlRequest, readLine } from "./control-protocol.js";
 import type { MachineRunner } from "./machine-runner.js";
 
@@ -32,13 +31,10 @@ async function handle(socket: Socket, { runner, status, onStopped }: ControlServ
     if (typeof request === "string") throw new Error(request);
     switch (request.op) {
       case "CONNECT": {
-        const guest = await runner.connect(request.port);
+        const serve = await runner.serve(request.port);
         socket.write("OK\n");
+        serve(socket);
         socket.resume();
-        pipeline(socket, guest, socket, () => {
-          socket.destroy();
-          guest.destroy();
-        });
         return;
       }
       case "STATUS":

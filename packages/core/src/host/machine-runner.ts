@@ -1,12 +1,13 @@
 /**
  * Runs one machine from a LaunchPlan until it ends: starts it, waits for the guest agent's hello,
  * hands out connections to guest ports, and stops it — gracefully through the agent's shutdown
- * call, then by force. How it ended is read against this boot's console (a kernel panic is a
+ * call, then by force. Every caller of the agent shares one agent connection through an RpcRelay,
+ * so concurrent callers work on transports that carry one stream per port (the QEMU fallback). How it ended is read against this boot's console (a kernel panic is a
  * crash, see guest-panic.ts). Used by the VMM host process and by in-process sandboxes alike.
  */
-import type { Backend, Machine, MachineExit } from "@moat/backend-api";
-import { RpcClient } from "@moat/rpc";
-import type { Duplex } from "node:stream";
+import { type Backend, type Machine, type MachineExit, createDuplexPair } from "@moat/backend-api";
+import { RpcClient, RpcRelay } from "@moat/rpc";
+import { type Duplex, pipeline } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SandboxError, SandboxErrorCode } from "../errors/sandbox-error.js";
 import { consoleOffset, explainExit } from "./guest-panic.js";
@@ -18,6 +19,7 @@ const RETRY_MS = 100;
 export class MachineRunner {
   private ended: MachineExit | undefined;
   private readonly explained: Promise<MachineExit>;
+  private readonly relay: RpcRelay;
 
   private constructor(
     readonly machine: Machine,
@@ -25,7 +27,11 @@ export class MachineRunner {
     consoleStart: number,
   ) {
     this.explained = machine.wait().then((exit) => explainExit(exit, consolePath, consoleStart));
-    void this.explained.then((exit) => (this.ended = exit));
+    this.relay = new RpcRelay({ dial: () => machine.connect(AGENT_PORT), softwareVersion: "@moat/core relay" });
+    void this.explained.then((exit) => {
+      this.ended = exit;
+      this.relay.close();
+    });
   }
 
   static async start(plan: LaunchPlan, backend: Backend): Promise<MachineRunner> {
@@ -46,8 +52,29 @@ export class MachineRunner {
     return this.ended;
   }
 
-  connect(port: number): Promise<Duplex> {
-    return this.machine.connect(port);
+  /** A stream to a guest port (the agent's: a caller of the shared agent connection). */
+  async connect(port: number): Promise<Duplex> {
+    const serve = await this.serve(port);
+    const [mine, theirs] = createDuplexPair();
+    serve(theirs);
+    return mine;
+  }
+
+  /**
+   * Makes sure the guest port can be reached (rejecting if not) and returns how to serve a caller's
+   * socket on it: the agent's port through the relay, any other port spliced to its own connection.
+   */
+  async serve(port: number): Promise<(socket: Duplex) => void> {
+    if (port === AGENT_PORT) {
+      await this.relay.ready();
+      return (socket) => this.relay.attach(socket);
+    }
+    const guest = await this.machine.connect(port);
+    return (socket) =>
+      pipeline(socket, guest, socket, () => {
+        socket.destroy();
+        guest.destroy();
+      });
   }
 
   /** Asks the agent to power off, waits up to timeoutMs, then kills. */
@@ -55,7 +82,7 @@ export class MachineRunner {
     if (this.ended) return this.ended;
     const deadline = Date.now() + timeoutMs;
     try {
-      const client = await RpcClient.connect(await this.machine.connect(AGENT_PORT), { timeoutMs: Math.min(HELLO_TIMEOUT_MS, timeoutMs) });
+      const client = await RpcClient.connect(await this.connect(AGENT_PORT), { timeoutMs: Math.min(HELLO_TIMEOUT_MS, timeoutMs) });
       await client.shutdown({ poweroff: true }).catch(() => undefined);
       await client.close();
       const exit = await Promise.race([this.explained, sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
@@ -68,6 +95,7 @@ export class MachineRunner {
   }
 
   async kill(): Promise<MachineExit> {
+    this.relay.close();
     await this.machine.kill();
     return this.explained;
   }
