@@ -40,7 +40,7 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const record = await store.update(name, (r) => markEnded(r, { reason: "crashed", detail: message }));
-    if (record.ownerPid !== undefined && !processAlive(record.ownerPid)) await removeSandbox(store, name, controlPath);
+    if (record.ownerPid !== undefined && !processAlive(record.ownerPid)) await store.remove(name, dirname(controlPath));
     report({ type: "failed", message });
     process.exitCode = 1;
     return;
@@ -65,17 +65,11 @@ export async function hostMain(sandboxDir: string, controlPath: string): Promise
   server.close();
   await rm(controlPath, { force: true });
   if (orphaned.fired) {
-    await removeSandbox(store, name, controlPath);
+    await store.remove(name, dirname(controlPath));
   } else {
     await store.update(name, (r) => markEnded(r, exit));
   }
   process.exit(0);
-}
-
-/** For a disposable sandbox nobody is left to remove: its record, disk and logs, and its runtime directory. */
-async function removeSandbox(store: SandboxStore, name: string, controlPath: string): Promise<void> {
-  await store.remove(name);
-  await rm(dirname(controlPath), { recursive: true, force: true });
 }
 
 /** How often an ephemeral sandbox's host process checks that the process that made it still lives. */

@@ -313,8 +313,7 @@ export class Sandbox {
     } else if (this.rec.status === "running" || this.rec.status === "starting") {
       await this.kill();
     }
-    await this.store.remove(this.name);
-    await rm(join(this.ctx.paths.runtimeDir, this.rec.id), { recursive: true, force: true });
+    await this.store.remove(this.name, join(this.ctx.paths.runtimeDir, this.rec.id));
   }
 
   /** Ends the VM at once. */

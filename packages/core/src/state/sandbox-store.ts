@@ -130,9 +130,11 @@ export class SandboxStore {
     return out;
   }
 
-  async remove(name: string): Promise<void> {
+  /** Removes a sandbox's state (record, disk, logs) and, when given, its runtime directory (sockets). */
+  async remove(name: string, runtimeDir?: string): Promise<void> {
     checkSandboxName(name);
     await rm(this.dir(name), { recursive: true, force: true });
+    if (runtimeDir !== undefined) await rm(runtimeDir, { recursive: true, force: true });
   }
 }
 
