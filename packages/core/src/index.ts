@@ -3,7 +3,7 @@
  * contract checks, fallbacks, doctor reports).
  */
 export * from "./backends/index.js";
-export { Sandbox, type CreateOptions, type SandboxContext } from "./sandbox/sandbox.js";
+export { Sandbox, SANDBOX_LIMITS, type CreateOptions, type SandboxContext } from "./sandbox/sandbox.js";
 export { SandboxError, SandboxErrorCode, isSandboxError } from "./errors/sandbox-error.js";
 export type { SandboxRecord, SandboxStatus } from "./state/sandbox-record.js";
 export { moatPaths, type MoatPaths } from "./state/paths.js";

@@ -53,6 +53,15 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(plain.status, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/^6\.1\.\S+\n$/);
     expect(JSON.parse((await moat(["ls", "--json"], env)).stdout)).toEqual([]);
+
+    // A named run keeps its sandbox; started again, the guest's /tmp (a tmpfs) no longer holds this
+    // workspace (it lives under the host's /tmp), so exec runs in / instead of failing to chdir.
+    const named = await moat(["run", "--name", "kept", "--", "pwd"], env, { cwd: ws });
+    expect([named.status, named.stdout], named.stderr).toEqual([0, `${ws}\n`]);
+    expect((await moat(["start", "kept"], env)).status).toBe(0);
+    const again = await moat(["exec", "kept", "--", "pwd"], env, { cwd: ws });
+    expect([again.status, again.stdout], again.stderr).toEqual([0, ws.startsWith("/tmp/") ? "/\n" : `${ws}\n`]);
+    expect((await moat(["rm", "--force", "kept"], env)).status).toBe(0);
   });
 
   test("in a git workspace, changes to git hooks and .moat stay in the guest; .env is not sent in", async () => {
@@ -249,7 +258,7 @@ describe.skipIf(reason !== undefined)("moat CLI end to end", { timeout: 600_000 
     expect(unknown.stderr).toBe('moat: no sandbox named "ghost"\nfix: list sandboxes with: moat ls\n');
     const badEnv = await moat(["run", "-e", "NOEQUALS", "--", "true"], env);
     expect(badEnv.status).not.toBe(0);
-    expect(badEnv.stderr).toMatch(/argument 'NOEQUALS' is invalid\. write -e KEY=VALUE/);
+    expect(badEnv.stderr).toMatch(/argument 'NOEQUALS' is invalid\. Write -e KEY=VALUE/);
 
     // A broken state file: ls reports it (and moves it aside), rm without --force says what to do, rm --force removes it.
     expect((await moat(["create", "--no-start", "mangled"], env)).status).toBe(0);

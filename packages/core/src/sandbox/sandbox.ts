@@ -3,11 +3,12 @@
  * state store plus, while it runs, a VMM host process (or, in-process mode, a machine inside the
  * caller) serving a control socket through which every exec and file call reaches the guest agent.
  */
-import { type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
+import { MACHINE_LIMITS } from "@moat/backend-api";
+import { type Diagnostic, type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient, RpcError } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveGuestArtifacts } from "../artifacts/guest-artifacts.js";
 import { createWritableDisk } from "../artifacts/writable-disk.js";
@@ -53,11 +54,16 @@ export interface CreateOptions extends SandboxContext {
 }
 
 const DEFAULTS = { image: "base", cpus: 2, memoryMiB: 1024 };
+
+/** What a sandbox may ask for: the guest kernel boots in 128 MiB; the rest are the VMM's bounds. */
+export const SANDBOX_LIMITS = { minCpus: 1, maxCpus: 64, minMemoryMiB: 128, maxMemoryMiB: MACHINE_LIMITS.maxMemoryMiB } as const;
 /** How long a new connection waits for the agent's HELLO (a running agent answers in milliseconds). */
 const AGENT_HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export class Sandbox {
   private runner: MachineRunner | undefined;
+  /** In-process: settles once the runner's end is written to the record. */
+  private endRecorded: Promise<void> = Promise.resolve();
   private rules: WorkspaceRules | undefined;
   readonly files: SandboxFiles;
 
@@ -82,11 +88,16 @@ export class Sandbox {
     const rules = options.workspace !== undefined ? await workspaceRules(plan?.mounts ?? [], options.workspace) : undefined;
     const cpus = options.cpus ?? plan?.resources.cpus ?? DEFAULTS.cpus;
     const memoryMiB = options.memoryMiB ?? plan?.resources.memoryMiB ?? DEFAULTS.memoryMiB;
-    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) {
-      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `cpus must be an integer from 1 to 64 (got ${cpus})`);
+    const { minCpus, maxCpus, minMemoryMiB, maxMemoryMiB } = SANDBOX_LIMITS;
+    if (!Number.isInteger(cpus) || cpus < minCpus || cpus > maxCpus) {
+      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `cpus must be a whole number from ${minCpus} to ${maxCpus} (got ${cpus})`, {
+        fix: `ask for ${minCpus} to ${maxCpus} CPUs (moat: --cpus N; policy: resources.cpus)`,
+      });
     }
-    if (!Number.isInteger(memoryMiB) || memoryMiB < 128) {
-      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `memory must be at least 128 MiB (got ${memoryMiB})`);
+    if (!Number.isInteger(memoryMiB) || memoryMiB < minMemoryMiB || memoryMiB > maxMemoryMiB) {
+      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `memory must be a whole number of MiB from ${minMemoryMiB} to ${maxMemoryMiB} (got ${memoryMiB})`, {
+        fix: `ask for ${minMemoryMiB}M to ${maxMemoryMiB / 1024}G (moat: --memory 2G; policy: resources.memory)`,
+      });
     }
     const record: SandboxRecord = {
       schema: 1,
@@ -221,7 +232,10 @@ export class Sandbox {
       this.rec = await this.store.update(this.name, (r) =>
         markRunning(r, { pid: process.pid, backend: choice.name, startedAt: new Date().toISOString() }),
       );
-      void this.runner.wait().then((exit) => this.store.update(this.name, (r) => markEnded(r, exit)));
+      // stop() and kill() wait for this record, so a remove() after them cannot race it.
+      this.endRecorded = this.runner.wait().then(async (exit) => {
+        await this.store.update(this.name, (r) => markEnded(r, exit));
+      });
       return;
     }
     await spawnHostProcess(this.store.dir(this.name), this.controlPath, this.store.file(this.name, "host.log"), (pid) =>
@@ -250,18 +264,30 @@ export class Sandbox {
     }
   }
 
-  /** Runs a command in the guest; the handle's `exit` resolves when it ends. */
+  /**
+   * Runs a command in the guest; the handle's `exit` resolves when it ends. Without `cwd` it runs in
+   * the workspace's path when the guest has that directory (a workspace under /tmp is gone after a
+   * restart: the guest's /tmp is a tmpfs), else in the agent's default directory.
+   */
   async exec(argv: string[], options: Omit<ExecOptions, "argv"> = {}): Promise<ExecProcess> {
     if (argv.length === 0) throw new SandboxError(SandboxErrorCode.INVALID_OPTION, "exec needs a command (argv is empty)");
     const client = await this.agent();
     const env = { ...this.rec.env, ...(options.env ?? {}) };
-    const cwd = options.cwd ?? this.rec.workspace;
+    const cwd = options.cwd ?? (await this.workspaceInGuest(client));
     const handle = client.exec({ ...options, argv, env, ...(cwd ? { cwd } : {}) });
     void handle.exit.then(
       () => client.close(),
       () => client.close(),
     );
     return { ...handle, exit: handle.exit.catch(async (err: unknown) => Promise.reject(await this.endedWhile(err, "the command ran"))) };
+  }
+
+  /** The workspace's path if the guest has it as a directory. */
+  private async workspaceInGuest(client: RpcClient): Promise<string | undefined> {
+    const workspace = this.rec.workspace;
+    if (workspace === undefined) return undefined;
+    const found = await client.files.stat(workspace).catch(() => undefined);
+    return found?.type === "directory" ? workspace : undefined;
   }
 
   /**
@@ -287,6 +313,7 @@ export class Sandbox {
     const timeoutMs = options.timeoutMs ?? 15_000;
     if (this.runner) {
       await this.runner.stop(timeoutMs);
+      await this.endRecorded;
       this.runner = undefined;
     } else {
       await controlCall(this.controlPath, `STOP ${timeoutMs}`);
@@ -320,6 +347,7 @@ export class Sandbox {
   async kill(): Promise<void> {
     if (this.runner) {
       await this.runner.kill();
+      await this.endRecorded;
       this.runner = undefined;
     } else if (processAlive(this.rec.hostPid)) {
       try {
@@ -409,10 +437,17 @@ function checkPolicy(options: CreateOptions, ctx: SandboxContext) {
   if (warnings.length > 0) ctx.onWarning?.(formatDiagnostics(warnings).trimEnd());
   if (errors.length > 0) {
     throw new SandboxError(SandboxErrorCode.POLICY_VIOLATION, `the sandbox policy does not hold, nothing was started:\n${formatDiagnostics(errors)}`, {
-      fix: "correct the policy file named above (moat policy check FILE explains each problem), or pass the flag it suggests",
+      fix: policyFix(errors),
     });
   }
   return result.plan;
+}
+
+/** The fix for refused policy problems: each names its source (a file, a flag, or the built-in defaults) and a hint. */
+function policyFix(errors: Diagnostic[]): string {
+  const files = [...new Set(errors.map((d) => d.file).filter((f): f is string => f !== undefined && isAbsolute(f)))];
+  if (files.length > 0) return `correct ${files.join(" and ")} as the hint above says (moat policy check ${files[0]} explains each problem)`;
+  return "follow the hint above (each problem names the flag or built-in default it comes from)";
 }
 
 function context(ctx: SandboxContext): Required<Pick<SandboxContext, "paths" | "env">> & SandboxContext {

@@ -3,7 +3,7 @@ import { Sandbox, SandboxErrorCode, isSandboxError } from "../../src/index.js";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { type HostAgent, agentHostAvailable, AGENT_HOST_BINARY, hostAgentBackend, startHostAgent } from "./host-agent.js";
 
 const available = agentHostAvailable();
@@ -129,8 +129,53 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
     await flagged.remove();
   });
 
+  test("exec runs in the workspace's path while the guest has it, and in the agent's directory once it is gone", async () => {
+    const ws = join(dir, "vanishing-workspace");
+    await mkdir(ws);
+    // The first test powered the shared agent off: this one has its own.
+    const own = await startHostAgent(await mkdtemp(join(dir, "agent-")));
+    const unregisterOwn = registerBackend("hostagent-ws", () => hostAgentBackend("hostagent-ws", own.socketPath));
+    onTestFinished(() => {
+      unregisterOwn();
+      own.stop();
+    });
+    const sb = await Sandbox.create({ name: "ws", backend: "hostagent-ws", inProcess: true, env, workspace: ws });
+    const pwd = async () => {
+      const proc = await sb.exec(["pwd"]);
+      const out: Buffer[] = [];
+      proc.stdout.on("data", (d: Buffer) => out.push(d));
+      return { code: (await proc.exit).code, out: Buffer.concat(out).toString() };
+    };
+    expect(await pwd()).toEqual({ code: 0, out: `${ws}\n` });
+    await rm(ws, { recursive: true }); // as a workspace under the guest's /tmp (a tmpfs) is after a restart
+    const after = await pwd();
+    expect(after.code).toBe(0);
+    expect(after.out).not.toBe(`${ws}\n`);
+    await sb.remove({ force: true });
+  });
+
+  test("a policy file that does not hold refuses the sandbox before anything is made, and the fix names that file", async () => {
+    const ws = join(dir, "refused-project");
+    await mkdir(join(ws, ".moat"), { recursive: true });
+    const policyFile = join(ws, ".moat", "policy.yaml");
+    await writeFile(policyFile, "network:\n  default: sometimes\n");
+    await expect(Sandbox.create({ name: "refused", env, workspace: ws, start: false })).rejects.toMatchObject({
+      code: SandboxErrorCode.POLICY_VIOLATION,
+      fix: `correct ${policyFile} as the hint above says (moat policy check ${policyFile} explains each problem)`,
+    });
+    expect((await Sandbox.list({ env })).map((l) => l.name)).not.toContain("refused");
+  });
+
   test("bad options name the value", async () => {
-    await expect(Sandbox.create({ name: "x", cpus: 0, env, start: false })).rejects.toThrow("cpus must be an integer from 1 to 64 (got 0)");
-    await expect(Sandbox.create({ name: "x", memoryMiB: 64, env, start: false })).rejects.toThrow("memory must be at least 128 MiB (got 64)");
+    await expect(Sandbox.create({ name: "x", cpus: 0, env, start: false })).rejects.toMatchObject({
+      message: "cpus must be a whole number from 1 to 64 (got 0)",
+      fix: "ask for 1 to 64 CPUs (moat: --cpus N; policy: resources.cpus)",
+    });
+    await expect(Sandbox.create({ name: "x", memoryMiB: 64, env, start: false })).rejects.toThrow("memory must be a whole number of MiB from 128 to 1048576 (got 64)");
+    // A unit mix-up (bytes, or G for M) is refused here, not deep in the VMM's spec check.
+    await expect(Sandbox.create({ name: "x", memoryMiB: 100_000 * 1024, env, start: false })).rejects.toMatchObject({
+      message: "memory must be a whole number of MiB from 128 to 1048576 (got 102400000)",
+      fix: "ask for 128M to 1024G (moat: --memory 2G; policy: resources.memory)",
+    });
   });
 });
