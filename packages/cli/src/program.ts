@@ -4,7 +4,12 @@ import { COMMANDS } from "./commands/index.js";
 import type { CliContext } from "./context.js";
 
 export function createProgram(context: CliContext): Command {
-  const output = { writeOut: context.stdout, writeErr: context.stderr };
+  // The parser's own errors ("error: unknown option ...") speak like moat's: "moat: ...".
+  const output = {
+    writeOut: context.stdout,
+    writeErr: context.stderr,
+    outputError: (text: string, write: (s: string) => void) => write(text.replace(/^error: /, "moat: ")),
+  };
   const program = new Command("moat")
     .description("run AI coding agents in disposable microVM sandboxes")
     .version(context.version, "-V, --version")

@@ -107,14 +107,28 @@ describe("help and bad commands", () => {
   test("an unknown command is an error naming it", async () => {
     const { stderr, code } = await moat(["frob"]);
     expect(code).toBe(1);
-    expect(stderr).toContain("error: unknown command 'frob'");
+    expect(stderr).toContain("moat: unknown command 'frob'");
     expect(stderr).toMatch(/\nfix: see the commands with: moat --help\n$/);
   });
 
   test("a command's parse error names that command's usage", async () => {
     const unknownOption = await moat(["ls", "--bogus"]);
     expect(unknownOption.code).toBe(1);
-    expect(unknownOption.stderr).toBe("error: unknown option '--bogus'\nfix: see the usage with: moat ls --help\n");
-    expect((await moat(["exec"])).stderr).toBe("error: missing required argument 'name'\nfix: see the usage with: moat exec --help\n");
+    expect(unknownOption.stderr).toBe("moat: unknown option '--bogus'\nfix: see the usage with: moat ls --help\n");
+    expect((await moat(["exec"])).stderr).toBe("moat: missing required argument 'name'\nfix: see the usage with: moat exec --help\n");
+  });
+
+  test("sizes and counts out of range are refused while parsing, one message per option, before anything starts", async () => {
+    const usage = "\nfix: see the usage with: moat run --help\n";
+    for (const cpus of ["0", "1000", "1.5", "two"]) {
+      const r = await moat(["run", "--cpus", cpus, "--", "true"]);
+      expect([r.code, r.stderr]).toEqual([1, `moat: option '--cpus <n>' argument '${cpus}' is invalid. It must be a whole number from 1 to 64.${usage}`]);
+    }
+    for (const [memory, why] of [["1", "It must be from 128M to 1024G."], ["100000G", "It must be from 128M to 1024G."], ["lots", "It is not a size: write e.g. 1024, 512M or 2G."]]) {
+      const r = await moat(["run", "--memory", memory!, "--", "true"]);
+      expect([r.code, r.stderr]).toEqual([1, `moat: option '--memory <size>' argument '${memory}' is invalid. ${why}${usage}`]);
+    }
+    const env = await moat(["run", "-e", "1X=y", "--", "true"]);
+    expect(env.stderr).toBe(`moat: option '-e, --env <KEY=VALUE>' argument '1X=y' is invalid. Write -e KEY=VALUE, KEY made of letters, digits and _ (not starting with a digit).${usage}`);
   });
 });

@@ -52,6 +52,8 @@ describe("moat policy", () => {
     const r = await moat(["policy", "check", ".moat/policy.yaml", "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, diagnostics: [] });
+    // Without a file it checks the project's .moat/policy.yaml.
+    expect(await moat(["policy", "check", "--json"])).toMatchObject({ code: 0, stdout: r.stdout });
   });
 
   test("test explains allow (exit 0) and deny (exit 1) naming the rule's file and line", async () => {

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { Sandbox } from "@moat/core";
 import type { CliContext } from "../context.js";
-import { collectEnv, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
+import { collectEnv, cpuCount, memoryMiB, sandboxContext } from "../sandbox/options.js";
 
 export function createCommand(context: CliContext): Command {
   return new Command("create")
@@ -10,8 +10,8 @@ export function createCommand(context: CliContext): Command {
     .argument("<name>", "sandbox name")
     .option("--image <flavour>", "guest image flavour", "base")
     .option("--backend <name>", "hypervisor backend (default: the best available)")
-    .option("--cpus <n>", "virtual CPUs", positiveInteger("--cpus"))
-    .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G", memoryMiB)
+    .option("--cpus <n>", "virtual CPUs, 1 to 64 (default: the policy's resources.cpus, 2)", cpuCount)
+    .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G (default: the policy's resources.memory, 2G)", memoryMiB)
     .option("--disk <size>", "writable disk size, e.g. 20GiB (default: the policy's resources.disk, 10 GiB)")
     .option("-e, --env <KEY=VALUE>", "guest environment variable for every exec (repeatable)", collectEnv)
     .option("--no-start", "only create; boot later with moat start")

@@ -1,5 +1,5 @@
 /**
- * `moat policy show | check FILE | test --host H [--ip] [--port] [--method] [--path]`: thin wrappers
+ * `moat policy show | check [FILE] | test --host H [--ip] [--port] [--method] [--path]`: thin wrappers
  * over @moat/policy's policyShow / policyCheck / policyTest, which hold the logic and return text,
  * JSON and the exit code (0 ok or allowed, 1 denied, 2 validation errors or bad input).
  */
@@ -13,6 +13,9 @@ function emit(context: CliContext, result: CommandResult, json: boolean | undefi
   context.stdout(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
   process.exitCode = result.exitCode;
 }
+
+/** The project's policy file, which `policy check` checks when given no file. */
+const PROJECT_POLICY = ".moat/policy.yaml";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -59,7 +62,7 @@ export function policyCommand(context: CliContext): Command {
   policy.addCommand(
     new Command("check")
       .description("validate a policy file, reporting every problem with its line and column (exit 2 on errors)")
-      .argument("<file>", "policy file (YAML or JSON)")
+      .argument("[file]", "policy file (YAML or JSON)", PROJECT_POLICY)
       .option("--json", "print JSON")
       .option("--no-host-checks", "do not check the file's mounts on this host")
       .action((file: string, o: { json?: boolean; hostChecks: boolean }) => emit(context, policyCheck(resolve(invocationDir(context.env), file), { env: context.env, hostChecks: o.hostChecks }), o.json)),

@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { Sandbox, copyWorkspaceIn, copyWorkspaceOut } from "@moat/core";
 import type { CliContext } from "../context.js";
 import { attach } from "../sandbox/exec-io.js";
-import { collectEnv, invocationDir, memoryMiB, positiveInteger, sandboxContext } from "../sandbox/options.js";
+import { collectEnv, cpuCount, invocationDir, memoryMiB, sandboxContext } from "../sandbox/options.js";
 
 interface RunOptions {
   name?: string;
@@ -17,6 +17,7 @@ interface RunOptions {
   cpus?: number;
   memory?: number;
   disk?: string;
+  allowBroad?: boolean;
   rm?: boolean;
   env?: Record<string, string>;
   workspace: string | false;
@@ -31,13 +32,14 @@ export function runCommand(context: CliContext): Command {
     .option("--name <name>", "name the sandbox and keep it (stopped) after the command; unnamed sandboxes are removed")
     .option("--image <flavour>", "guest image flavour", "base")
     .option("--backend <name>", "hypervisor backend (kvm, qemu, ...; default: the best available)")
-    .option("--cpus <n>", "virtual CPUs", positiveInteger("--cpus"))
-    .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G", memoryMiB)
+    .option("--cpus <n>", "virtual CPUs, 1 to 64 (default: the policy's resources.cpus, 2)", cpuCount)
+    .option("--memory <size>", "guest memory, e.g. 1024, 512M, 2G (default: the policy's resources.memory, 2G)", memoryMiB)
     .option("--disk <size>", "writable disk size, e.g. 20GiB (default: the policy's resources.disk, 10 GiB)")
     .option("--rm", "remove the sandbox when the command ends, even a named one")
     .option("-e, --env <KEY=VALUE>", "set a guest environment variable (repeatable)", collectEnv)
     .option("-w, --workspace <dir>", "host directory shown at the same path in the guest (default: the current directory)")
     .option("--no-workspace", "do not copy a workspace in")
+    .option("--allow-broad", "allow a read-write workspace of / or the home directory (the policy's files.allowBroad)")
     .option("-i, --interactive", "forward stdin even when it is a terminal")
     .addOption(new Option("-t, --tty", "allocate a terminal (default: when stdin is one and no command is given)"))
     .addHelpText("after", "\nExamples:\n  moat run --rm -- uname -a\n  moat run --name dev -e FOO=bar -- make test\n\nExit status: the command's (128+N when it dies of signal N).")
@@ -55,7 +57,7 @@ export function runCommand(context: CliContext): Command {
         ...(options.cpus ? { cpus: options.cpus } : {}),
         ...(options.memory ? { memoryMiB: options.memory } : {}),
         ...(workspaceDir ? { workspace: workspaceDir } : {}),
-        ...(options.disk ? { policyFlags: { disk: options.disk } } : {}),
+        policyFlags: { ...(options.disk ? { disk: options.disk } : {}), ...(options.allowBroad ? { allowBroad: true } : {}) },
         guestEnv: options.env ?? {},
         ephemeral: disposable,
       });

@@ -1,5 +1,5 @@
 /** Renders a DoctorReport for a terminal: host line, one block per backend, selection, next steps. */
-import type { BackendReport } from "@moat/core";
+import { type BackendReport, SEE_DOCTOR } from "@moat/core";
 import type { DoctorReport } from "./report.js";
 
 function installedLine(backend: BackendReport): string {
@@ -35,7 +35,8 @@ export function renderDoctorText(report: DoctorReport): string {
   lines.push("");
   if (report.selected) {
     lines.push(`Selected: ${report.selected.name} (${report.selected.source})`);
-    if (report.selected.warning) lines.push(`  ${report.selected.warning}`);
+    // Here the warning's pointer to moat doctor would point at itself.
+    if (report.selected.warning) lines.push(`  ${report.selected.warning.replace(SEE_DOCTOR, "")}`);
   } else {
     lines.push(`Selected: none — ${report.selectionError?.message ?? "no backend"}`);
   }

@@ -1,31 +1,39 @@
 /** Parsing and checking the options sandbox commands share (-e K=V, --cpus, --memory). */
 import { InvalidArgumentError } from "commander";
-import { SandboxError, SandboxErrorCode, type SandboxContext } from "@moat/core";
+import { SANDBOX_LIMITS, SandboxError, SandboxErrorCode, type SandboxContext } from "@moat/core";
 import type { CliContext } from "../context.js";
 
 /** commander collector for repeatable `-e KEY=VALUE`. */
 export function collectEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf("=");
   if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.slice(0, eq))) {
-    throw new InvalidArgumentError(`write -e KEY=VALUE, KEY made of letters, digits and _`);
+    throw new InvalidArgumentError("Write -e KEY=VALUE, KEY made of letters, digits and _ (not starting with a digit).");
   }
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
-export function positiveInteger(what: string) {
+/** commander parser for a whole number from min to max. */
+export function integerFrom(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive integer (got ${JSON.stringify(value)})`);
+    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `It must be a whole number of ${min} or more.` : `It must be a whole number from ${min} to ${max}.`);
+    }
     return n;
   };
 }
 
-/** "2G", "512M", "1024" (MiB) → MiB. */
+/** `--cpus`: within what a sandbox may ask for. */
+export const cpuCount = integerFrom(SANDBOX_LIMITS.minCpus, SANDBOX_LIMITS.maxCpus);
+
+/** "2G", "512M", "1024" (MiB) → MiB, within what a sandbox may ask for. */
 export function memoryMiB(value: string): number {
   const m = /^(\d+)([MmGg]?)(i?[Bb])?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`memory ${JSON.stringify(value)} is not a size: write e.g. 1024, 512M or 2G`);
-  const n = Number(m[1]);
-  return m[2]?.toLowerCase() === "g" ? n * 1024 : n;
+  if (!m) throw new InvalidArgumentError("It is not a size: write e.g. 1024, 512M or 2G.");
+  const mib = m[2]?.toLowerCase() === "g" ? Number(m[1]) * 1024 : Number(m[1]);
+  const { minMemoryMiB, maxMemoryMiB } = SANDBOX_LIMITS;
+  if (mib < minMemoryMiB || mib > maxMemoryMiB) throw new InvalidArgumentError(`It must be from ${minMemoryMiB}M to ${maxMemoryMiB / 1024}G.`);
+  return mib;
 }
 
 export function sandboxContext(context: CliContext): SandboxContext {

@@ -62,13 +62,16 @@ export function describeVerdict(verdict: CandidateVerdict): string {
   return `${verdict.name} (${origin}): installed but cannot run guests here: ${verdict.probe?.reason ?? "no reason given"}${verdict.probe?.fix ? ` (fix: ${verdict.probe.fix})` : ""}`;
 }
 
+/** The fallback warning's pointer to moat doctor (which leaves it out when it shows the warning itself). */
+export const SEE_DOCTOR = "Details: moat doctor; ";
+
 function fallbackWarning(first: CandidateVerdict, chosen: CandidateVerdict): string {
   const reason = first.error?.code === BackendErrorCode.NOT_INSTALLED ? "it is not installed" : (first.error?.message ?? first.probe?.reason ?? "it is unavailable");
   // The headline only ("nested KVM without hardware virtualization: ..."): the probe's detail in
   // parentheses is for moat doctor, not for a warning printed on every start.
   const why = reason.replace(/ \(.*$/s, "");
-  const speed = chosen.probe?.features.hardwareAccelerated ? "" : " — software emulation, much slower than hardware virtualization";
-  return `moat: ${first.name} cannot run guests here (${why}); using ${chosen.name}${speed}. Why: moat doctor; choose with --backend or MOAT_BACKEND.`;
+  const speed = chosen.probe?.features.hardwareAccelerated ? "" : " (software emulation: much slower)";
+  return `moat: ${first.name} cannot run guests here (${why}); using ${chosen.name}${speed}. ${SEE_DOCTOR}MOAT_BACKEND=${chosen.name} picks it without this notice.`;
 }
 
 /** Tries `names` in order; returns the first available, else throws a diagnosis of all of them. */

@@ -107,7 +107,7 @@ describe("choosing", () => {
     expect(choice.source).toBe("candidates");
     expect(choice.considered.map((v) => v.name)).toEqual(["kvm", "qemu"]);
     expect(choice.warning).toBe(
-      "moat: kvm cannot run guests here (/dev/kvm: permission denied); using qemu — software emulation, much slower than hardware virtualization. Why: moat doctor; choose with --backend or MOAT_BACKEND.",
+      "moat: kvm cannot run guests here (/dev/kvm: permission denied); using qemu (software emulation: much slower). Details: moat doctor; MOAT_BACKEND=qemu picks it without this notice.",
     );
   });
 

@@ -28,10 +28,11 @@ async function projectPolicy(yaml: string): Promise<void> {
 const mountsFor = (workspace: string) => compiledMounts(base, workspace);
 
 describe("workspaceRules", () => {
-  test("built-in defaults: .env files hidden anywhere, git hooks/config (nested repositories and submodules too) and .moat read-only", async () => {
+  test("built-in defaults: the project at its own path, .env files hidden anywhere, git hooks/config (nested repositories and submodules too) and .moat read-only", async () => {
     const rules = await workspaceRules(mountsFor(project), project);
     expect(rules.dir).toBe(project);
     expect(rules.mount.hostPath).toBe(project);
+    expect(rules.mount.guestPath).toBe(project);
     for (const p of [".env", "src/.env", ".env.local", "a/b/.env.production.local"]) expect(rules.isHidden(p), p).toBe(true);
     for (const p of ["", "src/app.ts", ".envrc", ".git/hooks/post-checkout", ".moat/policy.yaml"]) expect(rules.isHidden(p), p).toBe(false);
     const nested = ["sub/.git/hooks/pre-commit", "sub/.git/config", "a/b/.git/config", ".git/modules/lib/hooks/post-merge", ".git/modules/lib/config"];
@@ -89,9 +90,12 @@ describe("workspaceRules", () => {
 
   test("no mount covers the workspace: POLICY_VIOLATION naming it, with a fix", async () => {
     await mkdir(join(project, "src"));
-    await projectPolicy("version: 1\nfiles:\n  mounts:\n    - { host: ./src, guest: /workspace, mode: rw }\n");
-    const refused = workspaceRules(mountsFor(project), project);
-    await expect(refused).rejects.toMatchObject({ code: SandboxErrorCode.POLICY_VIOLATION, message: expect.stringContaining(project) });
+    await projectPolicy("version: 1\nfiles:\n  mounts:\n    - { host: ./src, guest: /mnt/src, mode: rw }\n");
+    // The project's mounts (its folder at the same path, and src) do not reach a folder beside it.
+    const elsewhere = join(base, "elsewhere");
+    await mkdir(elsewhere);
+    const refused = workspaceRules(mountsFor(project), elsewhere);
+    await expect(refused).rejects.toMatchObject({ code: SandboxErrorCode.POLICY_VIOLATION, message: expect.stringContaining(elsewhere) });
     await expect(refused).rejects.toMatchObject({ fix: expect.stringMatching(/files\.mounts.*--no-workspace/) });
     // A plan compiled without host checks has no mounts at all: refused as well.
     await expect(workspaceRules([], project)).rejects.toMatchObject({ code: SandboxErrorCode.POLICY_VIOLATION });
