@@ -49,6 +49,13 @@ export function cpCommand(context: CliContext): Command {
           "write the sandbox side as NAME:/absolute/path, e.g. moat cp ./file dev:/root/file",
         );
       }
+      const host = src.sandbox ? dst : src;
+      if (host.path === "-") {
+        throw invalid(
+          "moat cp does not stream through stdin or stdout (-)",
+          src.sandbox ? `stream it with: moat exec ${src.sandbox} -- cat ${src.path} > FILE` : `stream it with: moat exec -i ${dst.sandbox} -- sh -c 'cat > ${dst.path}' < FILE`,
+        );
+      }
       const ctx = sandboxContext(context);
       const here = invocationDir(context.env);
       if (dst.sandbox) {
@@ -74,7 +81,11 @@ export function cpCommand(context: CliContext): Command {
           await sandbox.files.readTo(src.path, createWriteStream(partial, { flags: "wx" })).catch((err: Error) => {
             if (err instanceof SandboxError) throw err; // the sandbox ended under the copy: it says how, with its fix
             if (err instanceof RpcError) {
-              throw invalid(`cannot copy ${src.sandbox}:${src.path} out of the sandbox: ${err.message.replace(/^get \S+: /, "")}`, `look at what is there: moat exec ${src.sandbox} -- ls -l ${dirname(src.path)}`);
+              const fix =
+                err.errno === constants.errno.EISDIR
+                  ? `moat cp copies one file; pack the directory first: moat exec ${src.sandbox} -- tar -czf /tmp/dir.tgz -C ${dirname(src.path)} ${basename(src.path)}, then copy /tmp/dir.tgz`
+                  : `look at what is there: moat exec ${src.sandbox} -- ls -l ${dirname(src.path)}`;
+              throw invalid(`cannot copy ${src.sandbox}:${src.path} out of the sandbox: ${err.message.replace(/^get \S+: /, "")}`, fix);
             }
             throw invalid(`cannot write ${target} on the host: ${err.message}`, `check the destination directory ${dirname(target)} (permissions, free space)`);
           });

@@ -56,6 +56,13 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
     const noGuestDir = await moat(["cp", src, "box:/no/such/dir/x"], env);
     expect(noGuestDir.status).not.toBe(0);
     expect(noGuestDir.stderr).toBe(`moat: cannot copy ${src} into box:/no/such/dir/x: No such file or directory\nfix: create the directory first: moat exec box -- mkdir -p /no/such/dir\n`);
+    const dirOut = await moat(["cp", "box:/root", join(dir, "root-copy")], env);
+    expect([dirOut.status, dirOut.stderr]).toEqual([
+      1,
+      "moat: cannot copy box:/root out of the sandbox: Is a directory\nfix: moat cp copies one file; pack the directory first: moat exec box -- tar -czf /tmp/dir.tgz -C / root, then copy /tmp/dir.tgz\n",
+    ]);
+    const toStdout = await moat(["cp", "box:/root/in.txt", "-"], env);
+    expect([toStdout.status, toStdout.stderr]).toEqual([1, "moat: moat cp does not stream through stdin or stdout (-)\nfix: stream it with: moat exec box -- cat /root/in.txt > FILE\n"]);
     expect((await moat(["rm", "--force", "box"], env)).status).toBe(0);
   });
 });
