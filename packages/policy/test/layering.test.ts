@@ -64,17 +64,27 @@ describe("layering", () => {
     mkdirSync(join(project, "data"));
     const r = loadEffectivePolicy({ cwd: project, homeDir: home, env: env(), flags: { networkPreset: "locked", mount: ["./data:/data:ro"], cpus: "x", allowHost: ["*.*.com"] } });
     expect(r.policy.network.preset.value).toBe("locked");
-    expect(r.plan.mounts.map((m) => [m.guestPath, m.mode])).toEqual([["/workspace", "rw"], ["/data", "ro"]]);
+    expect(r.plan.mounts.map((m) => [m.guestPath, m.mode])).toEqual([[realpathSync(project), "rw"], ["/data", "ro"]]);
     expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.file)).toEqual(["--allow-host", "--cpus"]);
     expect(r.ok).toBe(false);
   });
 
-  test("a project mount at the same guest path replaces the default one", () => {
+  test("a project mount of the project folder replaces the default one, with or without guest", () => {
+    for (const mount of ["{host: ., mode: ro}", "{host: ./, guest: /mnt/proj, mode: ro}"]) {
+      writeFileSync(join(project, ".moat", "policy.yaml"), `files:\n  mounts:\n    - ${mount}\n`);
+      const r = loadEffectivePolicy({ cwd: project, homeDir: home, env: env() });
+      expect(r.policy.files.mounts.map((m) => m.origin.kind)).toEqual(["project"]);
+      expect(r.plan.mounts).toHaveLength(1);
+      expect(r.plan.mounts[0]).toMatchObject({ hostPath: project, guestPath: mount.includes("guest") ? "/mnt/proj" : project, mode: "ro" });
+    }
+  });
+
+  test("a project mount at the default mount's guest path replaces it", () => {
     mkdirSync(join(project, "sub"));
-    writeFileSync(join(project, ".moat", "policy.yaml"), "files:\n  mounts:\n    - {host: ./sub, guest: /workspace, mode: ro}\n");
+    writeFileSync(join(project, ".moat", "policy.yaml"), `files:\n  mounts:\n    - {host: ./sub, guest: "${project}", mode: ro}\n`);
     const r = loadEffectivePolicy({ cwd: project, homeDir: home, env: env() });
     expect(r.plan.mounts).toHaveLength(1);
-    expect(r.plan.mounts[0]).toMatchObject({ hostPath: join(project, "sub"), mode: "ro" });
+    expect(r.plan.mounts[0]).toMatchObject({ hostPath: join(project, "sub"), guestPath: project, mode: "ro" });
   });
 
   test("secrets: the guest sees placeholders; values come from the host only on request", () => {
@@ -112,7 +122,11 @@ describe("commands", () => {
     expect(r.exitCode).toBe(0);
     expect(r.text).toContain(`allow api.example.com GET  (project ${join(project, ".moat", "policy.yaml")}:3:13)`);
     expect(r.text).toContain("deny 10.0.0.0/8  (builtin preset balanced)");
-    expect(r.text).toContain(`/workspace <- . (${realpathSync(project)}) rw  (builtin defaults)`);
+    // The default mount is shown where the guest sees it: the project's own path.
+    expect(r.text).toContain(`\n    ${realpathSync(project)} <- . rw  (builtin defaults)`);
+    expect(r.text).not.toContain("/workspace");
+    const mounts = (r.json as { policy: { files: { mounts: unknown[] } } }).policy.files.mounts;
+    expect(mounts[0]).toMatchObject({ host: ".", guest: null, hostPath: realpathSync(project), guestPath: realpathSync(project), mode: "rw" });
     expect(r.text).toContain("cpus: 2  (builtin defaults)");
     expect((r.json as { ok: boolean }).ok).toBe(true);
   });

@@ -1,20 +1,22 @@
 /**
- * Mount-table checks on real temporary directories: missing paths, files, symlinks leaving the
- * root (refused, or warned with outsideLinks: warn), links that stay inside, hard links, protected
- * host areas, mounts inside another mount's denied area, broad mounts and --allow-broad.
+ * Mount-table checks on real temporary directories: guest paths (the same path as on the host when
+ * `guest` is omitted, an explicit one otherwise, never over the guest's /proc and friends), missing
+ * paths, files, symlinks leaving the root (refused, or warned with outsideLinks: warn), links that
+ * stay inside, hard links (a note), protected host areas, mounts inside another mount's denied area,
+ * broad mounts and --allow-broad.
  */
-import { linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, test } from "vitest";
-import { builtinLayer, compileMounts, DiagnosticBag, loadEffectivePolicy, mergeLayers, nodePolicyFs, type PolicyFlags } from "@moat/policy";
+import { builtinLayer, compileMounts, DiagnosticBag, formatDiagnostics, loadEffectivePolicy, mergeLayers, nodePolicyFs, type PolicyFlags } from "@moat/policy";
 
 let root: string;
 let home: string;
 let project: string;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), "moat-mounts-"));
+  root = realpathSync(mkdtempSync(join(tmpdir(), "moat-mounts-")));
   home = join(root, "home");
   project = join(home, "proj");
   mkdirSync(join(project, ".moat"), { recursive: true });
@@ -31,18 +33,72 @@ function load(policy: string, flags: PolicyFlags = {}) {
 const codes = (r: ReturnType<typeof load>) => r.diagnostics.map((d) => `${d.severity}:${d.code}`);
 
 describe("mount table", () => {
-  test("the default mount is the project root, read-write at /workspace", () => {
+  test("the default mount is the project root, read-write at the same path in the guest", () => {
     const r = load("{}");
     expect(r.ok, JSON.stringify(r.diagnostics)).toBe(true);
     expect(r.plan.mounts).toHaveLength(1);
     const m = r.plan.mounts[0]!;
-    expect(m).toMatchObject({ hostPath: project, guestPath: "/workspace", mode: "rw" });
+    expect(m).toMatchObject({ hostPath: project, guestPath: project, mode: "rw" });
     expect(m.isDenied(".env")).toBe(true);
     expect(m.isDenied("sub/dir/.env")).toBe(true);
     expect(m.isDenied("README.md")).toBe(false);
     expect(m.isReadonly(".git/hooks/pre-commit")).toBe(true);
     expect(m.isReadonly(".moat/policy.yaml")).toBe(true);
     expect(m.isReadonly("src/index.ts")).toBe(false);
+  });
+
+  test("an explicit guest path still wins", () => {
+    const r = load("files:\n  mounts:\n    - {host: ., guest: /mnt/proj, mode: ro}\n");
+    expect(r.ok, JSON.stringify(r.diagnostics)).toBe(true);
+    // It replaces the built-in mount of the same folder.
+    expect(r.plan.mounts.map((m) => [m.hostPath, m.guestPath, m.mode])).toEqual([[project, "/mnt/proj", "ro"]]);
+  });
+
+  test("a mount without guest in a user file appears at its host path", () => {
+    mkdirSync(join(home, "data"));
+    mkdirSync(join(root, "xdg", "moat"), { recursive: true });
+    writeFileSync(join(root, "xdg", "moat", "policy.yaml"), "files:\n  mounts:\n    - {host: ~/data, mode: ro}\n    - {host: ../shared/, mode: ro}\n");
+    mkdirSync(join(home, "shared"));
+    const r = load("{}");
+    expect(r.ok, JSON.stringify(r.diagnostics)).toBe(true);
+    expect(r.plan.mounts.map((m) => [m.guestPath, m.mode])).toEqual([[project, "rw"], [join(home, "data"), "ro"], [join(home, "shared"), "ro"]]);
+    expect(r.policy.files.mounts[1]!.guest).toBeUndefined();
+  });
+
+  test("the same path is the host path as given, not its symlink target", () => {
+    mkdirSync(join(root, "data"));
+    symlinkSync(join(root, "data"), join(project, "data-link"));
+    const r = load("files:\n  mounts:\n    - {host: ./data-link, mode: ro}\n");
+    expect(r.plan.mounts.find((m) => m.mode === "ro")).toMatchObject({ hostPath: join(root, "data"), guestPath: join(project, "data-link") });
+  });
+
+  test("a same-path mount under the guest's /proc, /sys, /dev or /run (or at /) is refused, naming the fix", () => {
+    for (const host of ["/proc/self", "/run/x", "/"]) {
+      const r = load(`files:\n  mounts:\n    - {host: ${host}, mode: ro}\n`);
+      const d = r.diagnostics.find((x) => x.code === "invalid-guest-path")!;
+      expect(d, host).toBeDefined();
+      expect(d.severity).toBe("error");
+      expect(d.message).toContain(`mount host path ${host} has no guest path, so it would appear at the same path in the guest and hide part of the guest system`);
+      expect(d.hint).toMatch(/guest: \/mnt\//);
+      expect([d.line, d.column]).toEqual([3, 7]);
+      // Refused for the guest's sake before the host checks (missing path, protected area, broad mount).
+      expect(r.diagnostics.filter((x) => x.severity === "error").map((x) => x.code)).toEqual(["invalid-guest-path"]);
+    }
+  });
+
+  test("a --mount flag onto the guest's /proc is refused too", () => {
+    mkdirSync(join(project, "data"));
+    expect(codes(load("{}", { mount: ["./data:/proc/data:ro"] }))).toContain("error:invalid-guest-path");
+  });
+
+  test("mounts resolving to the same guest path or folder: the later one replaces the earlier one", () => {
+    mkdirSync(join(project, "sub"));
+    const r = load(`files:\n  mounts:\n    - {host: ${project}, mode: ro}\n    - {host: ./sub, guest: /mnt/a}\n    - {host: ./sub/, guest: /mnt/b}\n`);
+    expect(r.ok, JSON.stringify(r.diagnostics)).toBe(true);
+    expect(r.plan.mounts.map((m) => [m.hostPath, m.guestPath, m.mode, m.origin.kind])).toEqual([
+      [project, project, "ro", "project"],
+      [join(project, "sub"), "/mnt/b", "ro", "project"],
+    ]);
   });
 
   test("a missing host directory is refused, naming the path", () => {
@@ -98,15 +154,32 @@ describe("mount table", () => {
     expect(load("{}").ok).toBe(true);
   });
 
-  test("files with other hard links are a warning at plan time", () => {
+  test("files with other hard links in a rw mount are one short note saying the copy back replaces files", () => {
     writeFileSync(join(root, "outside.txt"), "shared");
     linkSync(join(root, "outside.txt"), join(project, "linked.txt"));
     const r = load("{}");
     expect(r.ok).toBe(true);
     const d = r.diagnostics.find((x) => x.code === "hardlink")!;
-    expect(d.severity).toBe("warning");
-    expect(d.message).toContain("linked.txt");
-    expect(d.message).toContain("rw mount at /workspace");
+    expect(d.severity).toBe("note");
+    expect(d.message).toBe(`1 file in the rw mount at ${project} has other hard links (linked.txt)`);
+    expect(d.hint).toMatch(/copy back replaces a changed file instead of writing through it/);
+    expect(d.hint).toMatch(/to silence this/);
+    expect(d.hint).not.toContain("virtio-fs");
+    expect(formatDiagnostics(r.diagnostics)).toMatch(/note\[hardlink\].*\n.*\n0 errors, 0 warnings, 1 note$/);
+  });
+
+  test("many hard-linked files (a pnpm store) are counted, with three examples, in one line", () => {
+    writeFileSync(join(root, "outside.txt"), "shared");
+    for (let i = 0; i < 5; i++) linkSync(join(root, "outside.txt"), join(project, `l${i}.txt`));
+    const notes = load("{}").diagnostics.filter((x) => x.code === "hardlink");
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.message).toMatch(/^5 files in the rw mount at .* have other hard links \(l\d\.txt, l\d\.txt, l\d\.txt, …\)$/);
+  });
+
+  test("hard links in a ro mount are not reported (nothing is copied back)", () => {
+    writeFileSync(join(root, "outside.txt"), "shared");
+    linkSync(join(root, "outside.txt"), join(project, "linked.txt"));
+    expect(codes(load("files:\n  mounts:\n    - {host: ., mode: ro}\n"))).not.toContain("note:hardlink");
   });
 
   test("a mount inside a protected host area is refused", () => {
@@ -120,7 +193,7 @@ describe("mount table", () => {
     mkdirSync(join(project, "secrets"));
     const r = load("files:\n  deny: [secrets/**]\n  mounts:\n    - {host: ./secrets, guest: /s, mode: ro}\n");
     const d = r.diagnostics.find((x) => x.code === "mount-denied-area")!;
-    expect(d.message).toMatch(/inside a denied area of the mount at \/workspace/);
+    expect(d.message).toContain(`inside a denied area of the mount at ${project} (${project})`);
     expect([d.line, d.column]).toEqual([4, 7]);
   });
 

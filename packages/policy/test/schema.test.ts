@@ -25,12 +25,16 @@ describe("JSON Schema", () => {
     expect(bothAgree(text)).toEqual({ schemaOk: true, validatorOk: true });
   });
 
+  test.each(["files: {mounts: [{host: ./data}]}", "files: {mounts: [{host: ., guest: /mnt/proj, mode: rw}]}"])("%s is accepted by both", (text) => {
+    expect(bothAgree(text)).toEqual({ schemaOk: true, validatorOk: true });
+  });
+
   test.each([
     "netwrk: {}",
     "network: {preset: strict}",
     "network: {allow: [{ports: [443]}]}",
     "network: {allow: [{host: a.test, color: red}]}",
-    "files: {mounts: [{host: .}]}",
+    "files: {mounts: [{guest: /mnt/x}]}",
     "files: {mounts: [{host: ., guest: /w, mode: rwx}]}",
     "files: {allowBroad: 1}",
     "secrets: {K: {env: K}}",

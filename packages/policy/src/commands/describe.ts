@@ -1,4 +1,8 @@
-/** Plain-text rendering of an effective policy, every entry followed by where it came from. */
+/**
+ * Plain-text rendering of an effective policy, every entry followed by where it came from. A mount
+ * is shown at its guest path: for one without `guest`, the host path it appears at in the guest
+ * (known once the mount table is compiled; until then `(same path as host)`).
+ */
 import type { EffectivePolicy } from "../model/policy.js";
 import type { MountEntry } from "../files/mount-table.js";
 import { describeOrigin, type Origin } from "../model/origin.js";
@@ -14,8 +18,10 @@ export function describePolicy(p: EffectivePolicy, mounts: readonly MountEntry[]
   out.push("files:");
   out.push("  mounts:");
   for (const m of p.files.mounts) {
-    const real = mounts.find((e) => e.guestPath === m.guest)?.hostPath;
-    out.push(`    ${m.guest} <- ${m.host}${real && real !== m.host ? ` (${real})` : ""} ${m.mode}${from(m.origin)}`);
+    const entry = mounts.find((e) => e.spec === m);
+    const guest = entry?.guestPath ?? m.guest ?? "(same path as host)";
+    const real = entry && entry.hostPath !== m.host && entry.hostPath !== guest ? ` (${entry.hostPath})` : "";
+    out.push(`    ${guest} <- ${m.host}${real} ${m.mode}${from(m.origin)}`);
   }
   for (const g of p.files.deny) out.push(`  deny ${g.glob}${from(g.origin)}`);
   for (const g of p.files.readonly) out.push(`  readonly ${g.glob}${from(g.origin)}`);
@@ -41,11 +47,19 @@ export function describePolicy(p: EffectivePolicy, mounts: readonly MountEntry[]
   return out.join("\n");
 }
 
-/** JSON form of the effective policy with origins (rules as text). */
-export function policyToJson(p: EffectivePolicy): unknown {
+/**
+ * JSON form of the effective policy with origins (rules as text). A mount's `guest` is as written
+ * (null: the same path as the host); with the compiled `mounts`, `hostPath` and `guestPath` say where
+ * it really is.
+ */
+export function policyToJson(p: EffectivePolicy, mounts: readonly MountEntry[] = []): unknown {
+  const compiled = (m: EffectivePolicy["files"]["mounts"][number]) => {
+    const entry = mounts.find((e) => e.spec === m);
+    return entry ? { hostPath: entry.hostPath, guestPath: entry.guestPath } : {};
+  };
   return {
     files: {
-      mounts: p.files.mounts.map((m) => ({ host: m.host, guest: m.guest, mode: m.mode, deny: m.deny.map((g) => g.glob), readonly: m.readonly.map((g) => g.glob), origin: m.origin })),
+      mounts: p.files.mounts.map((m) => ({ host: m.host, guest: m.guest ?? null, ...compiled(m), mode: m.mode, deny: m.deny.map((g) => g.glob), readonly: m.readonly.map((g) => g.glob), origin: m.origin })),
       deny: p.files.deny.map((g) => ({ glob: g.glob, origin: g.origin })),
       readonly: p.files.readonly.map((g) => ({ glob: g.glob, origin: g.origin })),
       outsideLinks: p.files.outsideLinks,

@@ -28,7 +28,7 @@ export function policyShow(options: LoadOptions): CommandResult {
   return {
     exitCode: r.ok ? 0 : 2,
     text: parts.join("\n"),
-    json: { ok: r.ok, layers: r.files.map((f) => ({ kind: f.kind, path: f.path })), policy: policyToJson(r.policy), diagnostics: r.diagnostics },
+    json: { ok: r.ok, layers: r.files.map((f) => ({ kind: f.kind, path: f.path })), policy: policyToJson(r.policy, r.plan.mounts), diagnostics: r.diagnostics },
   };
 }
 

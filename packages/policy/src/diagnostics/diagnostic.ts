@@ -4,7 +4,8 @@
  * and a hint saying how to fix it. Validation collects all of them instead of stopping at the first.
  */
 
-export type Severity = "error" | "warning";
+/** `error` refuses the start; `warning` is a likely mistake; `note` is worth knowing, nothing is wrong. */
+export type Severity = "error" | "warning" | "note";
 
 /** A position in a policy file (1-based line and column), or the non-file source of a setting. */
 export interface SourceLocation {
@@ -39,6 +40,10 @@ export class DiagnosticBag {
 
   warning(code: string, message: string, where: Partial<SourceLocation> & { path?: string }, hint?: string): void {
     this.items.push({ severity: "warning", code, message, ...where, ...(hint ? { hint } : {}) });
+  }
+
+  note(code: string, message: string, where: Partial<SourceLocation> & { path?: string }, hint?: string): void {
+    this.items.push({ severity: "note", code, message, ...where, ...(hint ? { hint } : {}) });
   }
 
   get errors(): Diagnostic[] {

@@ -21,11 +21,14 @@ export function formatDiagnostic(d: Diagnostic, sources?: ReadonlyMap<string, st
   return lines.join("\n");
 }
 
-/** Formats a list and a closing summary line (`2 errors, 1 warning`). */
+/** Formats a list and a closing summary line (`2 errors, 1 warning`, then `, 1 note` if there are notes). */
 export function formatDiagnostics(list: readonly Diagnostic[], sources?: ReadonlyMap<string, string>): string {
   const body = list.map((d) => formatDiagnostic(d, sources));
-  const errors = list.filter((d) => d.severity === "error").length;
-  const warnings = list.length - errors;
-  body.push(`${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`);
+  const count = (severity: Diagnostic["severity"]) => {
+    const n = list.filter((d) => d.severity === severity).length;
+    return `${n} ${severity}${n === 1 ? "" : "s"}`;
+  };
+  const notes = list.some((d) => d.severity === "note") ? `, ${count("note")}` : "";
+  body.push(`${count("error")}, ${count("warning")}${notes}`);
   return body.join("\n");
 }

@@ -1,11 +1,15 @@
 /**
  * Merges policy layers in order (built-in < user < project < flags): a scalar set by a later layer
  * replaces the earlier one; lists (mounts, globs, rules) are concatenated; a secret of the same name
- * replaces the earlier one; a mount at the same guest path replaces the earlier one. The preset chosen
+ * replaces the earlier one; a mount at the same guest path, or of the same host path, replaces the
+ * earlier one (so `{host: ., mode: ro}` in a project file replaces the built-in mount of `.`). Paths
+ * are compared as written here; mounts that only resolve to the same place (`.` and the project's
+ * absolute path) are replaced when the mount table is compiled. The preset chosen
  * last contributes its rules (origin `preset <name>`) ahead of all file rules — deny wins regardless
  * of order, order only picks which rule an explanation names.
  */
-import type { EffectivePolicy, PolicyLayer, PresetName } from "../model/policy.js";
+import { posix } from "node:path";
+import type { EffectivePolicy, MountSpec, PolicyLayer, PresetName } from "../model/policy.js";
 import type { Located } from "../model/origin.js";
 import { PRESETS } from "../network/presets.js";
 import { parseRuleTarget, type NetworkRuleSpec, type Verdict } from "../network/rule.js";
@@ -31,22 +35,29 @@ function presetRules(name: PresetName): NetworkRuleSpec[] {
   return rules;
 }
 
+/** `./data/`, `./data` and `data/.` are the same host path; `~/x` stays relative to the home directory. */
+function sameHostText(a: string, b: string): boolean {
+  const norm = (p: string) => posix.normalize(p).replace(/(.)\/+$/, "$1");
+  return norm(a) === norm(b);
+}
+
+function sameMount(a: MountSpec, b: MountSpec): boolean {
+  return (a.guest !== undefined && a.guest === b.guest) || sameHostText(a.host, b.host);
+}
+
 export function mergeLayers(layers: readonly PolicyLayer[]): EffectivePolicy {
   const preset = last<PresetName>(layers, (l) => l.network.preset, { value: "balanced", origin: BUILTIN_ORIGIN, path: "network.preset" });
   const presetOrigin = { kind: "builtin" as const, file: `preset ${preset.value}` };
   const def = PRESETS[preset.value];
-  const mounts = new Map<string, EffectivePolicy["files"]["mounts"][number]>();
+  let mounts: MountSpec[] = [];
   const secrets = new Map<string, EffectivePolicy["secrets"][number]>();
   for (const l of layers) {
-    for (const m of l.files.mounts) {
-      mounts.delete(m.guest);
-      mounts.set(m.guest, m);
-    }
+    for (const m of l.files.mounts) mounts = [...mounts.filter((earlier) => !sameMount(earlier, m)), m];
     for (const s of l.secrets) secrets.set(s.name, s);
   }
   return {
     files: {
-      mounts: [...mounts.values()],
+      mounts,
       deny: layers.flatMap((l) => l.files.deny),
       readonly: layers.flatMap((l) => l.files.readonly),
       outsideLinks: last(layers, (l) => l.files.outsideLinks, { value: "refuse", origin: BUILTIN_ORIGIN, path: "files.outsideLinks" }),

@@ -20,7 +20,11 @@ export interface GlobSpec {
 export interface MountSpec {
   /** Host path as written (may be relative or start with `~`). */
   host: string;
-  guest: string;
+  /**
+   * Absolute guest path as written; absent = the same path as on the host (the host path made
+   * absolute, symlinks not resolved), decided when the mount table is compiled.
+   */
+  guest?: string;
   mode: MountMode;
   deny: GlobSpec[];
   readonly: GlobSpec[];

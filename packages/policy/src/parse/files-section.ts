@@ -1,14 +1,16 @@
 /**
  * Parses the `files` section: mounts (host → guest, ro/rw, per-mount deny/readonly globs), global
  * deny and readonly globs, the rule for links pointing outside a mount, and `allowBroad`.
- * Host paths are only checked on the host when the plan is compiled (see files/mount-table.ts).
+ * A mount without `guest` appears in the guest at the same path as on the host; that path, like
+ * every host path, is only resolved and checked when the plan is compiled (see files/mount-table.ts).
  */
 import picomatch from "picomatch";
+import { hidesGuestSystem } from "../files/guest-path.js";
 import type { GlobSpec, MountSpec, PolicyLayer } from "../model/policy.js";
 import { FILES_KEYS, LINK_RULES, MOUNT_KEYS, MOUNT_MODES } from "./keys.js";
 import type { AnyNode, Walker } from "./walker.js";
 
-const MOUNT_EXAMPLE = 'write a mapping like {host: ".", guest: /workspace, mode: rw}';
+const MOUNT_EXAMPLE = "write a mapping like {host: ./data, mode: ro} (it appears at the same path in the guest; add guest: /mnt/data to move it)";
 
 function parseGlobs(w: Walker, node: AnyNode, path: string): GlobSpec[] {
   const out: GlobSpec[] = [];
@@ -35,25 +37,19 @@ function parseGlobs(w: Walker, node: AnyNode, path: string): GlobSpec[] {
 function parseMount(w: Walker, node: AnyNode, path: string): MountSpec | null {
   const m = w.map(node, path, MOUNT_KEYS, MOUNT_EXAMPLE);
   if (!m) return null;
-  let ok = true;
-  const need = (key: string) => {
-    if (!m.has(key)) {
-      w.error("missing-key", node, path, `${path} has no "${key}"`, MOUNT_EXAMPLE);
-      ok = false;
-    }
-  };
-  need("host");
-  need("guest");
+  let ok = m.has("host");
+  if (!ok) w.error("missing-key", node, path, `${path} has no "host"`, MOUNT_EXAMPLE);
   const host = m.has("host") ? w.string(m.get("host")!.value, `${path}.host`) : null;
+  // Omitted (undefined): the same path as on the host. null: written, but not a string.
   const guestNode = m.get("guest")?.value;
-  const guest = m.has("guest") ? w.string(guestNode, `${path}.guest`) : null;
-  if (guest !== null) {
+  const guest = m.has("guest") ? w.string(guestNode, `${path}.guest`) : undefined;
+  if (typeof guest === "string") {
     const parts = guest.split("/");
     if (!guest.startsWith("/") || parts.includes("..") || parts.includes(".")) {
-      w.error("invalid-guest-path", guestNode, `${path}.guest`, `guest path "${guest}" must be absolute and contain no "." or ".."`, "e.g. /workspace");
+      w.error("invalid-guest-path", guestNode, `${path}.guest`, `guest path "${guest}" must be absolute and contain no "." or ".."`, "write an absolute path such as /mnt/data, or omit guest to use the host path");
       ok = false;
-    } else if (guest === "/" || /^\/(proc|sys|dev|run)(\/|$)/.test(guest)) {
-      w.error("invalid-guest-path", guestNode, `${path}.guest`, `guest path "${guest}" would hide part of the guest system`, "mount under /workspace or /mnt instead");
+    } else if (hidesGuestSystem(guest)) {
+      w.error("invalid-guest-path", guestNode, `${path}.guest`, `guest path "${guest}" would hide part of the guest system`, "mount it under /mnt (e.g. /mnt/data) instead");
       ok = false;
     }
   }
@@ -61,7 +57,8 @@ function parseMount(w: Walker, node: AnyNode, path: string): MountSpec | null {
   const deny = m.has("deny") ? parseGlobs(w, m.get("deny")!.value, `${path}.deny`) : [];
   const readonly = m.has("readonly") ? parseGlobs(w, m.get("readonly")!.value, `${path}.readonly`) : [];
   if (!ok || host === null || guest === null || mode === null) return null;
-  return { host, guest: guest.length > 1 ? guest.replace(/\/+$/, "") : guest, mode, deny, readonly, origin: w.origin(node), path };
+  const guestPath = guest === undefined ? {} : { guest: guest.length > 1 ? guest.replace(/\/+$/, "") : guest };
+  return { host, ...guestPath, mode, deny, readonly, origin: w.origin(node), path };
 }
 
 export function parseFilesSection(w: Walker, node: AnyNode, layer: PolicyLayer): void {
