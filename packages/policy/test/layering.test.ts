@@ -136,6 +136,9 @@ describe("commands", () => {
     const r = policyShow({ cwd: project, homeDir: home, env: env() });
     expect(r.exitCode).toBe(2);
     expect(r.text).toContain(":2:11: error[invalid-value]");
+    // The errors come first; what parsed is labelled as not in effect, never shown as the policy.
+    expect(r.text.indexOf("error[invalid-value]")).toBeLessThan(r.text.indexOf("# NOT IN EFFECT"));
+    expect(r.text.indexOf("# NOT IN EFFECT")).toBeLessThan(r.text.indexOf("# layers:"));
   });
 
   test("policy test explains allow (exit 0) and deny (exit 1) with the rule's origin", () => {

@@ -23,8 +23,10 @@ function sourcesOf(files: readonly { path: string; text: string }[]): Map<string
 export function policyShow(options: LoadOptions): CommandResult {
   const r = loadEffectivePolicy(options);
   const header = ["# layers: builtin defaults", ...r.files.map((f) => `${f.kind} ${f.path}`), "flags"].join(" < ");
-  const parts = [header, describePolicy(r.policy, r.plan.mounts)];
-  if (r.diagnostics.length > 0) parts.push(formatDiagnostics(r.diagnostics, sourcesOf(r.files)));
+  const described = [header, describePolicy(r.policy, r.plan.mounts)];
+  const diagnostics = r.diagnostics.length > 0 ? [formatDiagnostics(r.diagnostics, sourcesOf(r.files))] : [];
+  // A policy that does not hold is never in effect: its errors come first, and what parsed is labelled as such.
+  const parts = r.ok ? [...described, ...diagnostics] : [...diagnostics, "# NOT IN EFFECT (the errors above refuse every sandbox); what parsed, for reference:", ...described];
   return {
     exitCode: r.ok ? 0 : 2,
     text: parts.join("\n"),
