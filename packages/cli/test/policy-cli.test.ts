@@ -54,6 +54,9 @@ describe("moat policy", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, diagnostics: [] });
     // Without a file it checks the project's .moat/policy.yaml.
     expect(await moat(["policy", "check", "--json"])).toMatchObject({ code: 0, stdout: r.stdout });
+    const missing = await moat(["policy", "check", "nope.yaml"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toContain(`no such file: ${join(project, "nope.yaml")}`);
   });
 
   test("test explains allow (exit 0) and deny (exit 1) naming the rule's file and line", async () => {

@@ -25,9 +25,12 @@ export class MachineRunner {
     readonly machine: Machine,
     consolePath: string | undefined,
     consoleStart: number,
+    agentTimeoutMs: number,
   ) {
     this.explained = machine.wait().then((exit) => explainExit(exit, consolePath, consoleStart));
-    this.relay = new RpcRelay({ dial: () => machine.connect(AGENT_PORT), softwareVersion: "@moat/core relay" });
+    // A software-emulated guest on a loaded host can stall for seconds: the relay's HELLO to the
+    // agent (on each re-dial) gets the boot's patience, not the relay's 5 s default.
+    this.relay = new RpcRelay({ dial: () => machine.connect(AGENT_PORT), helloTimeoutMs: agentTimeoutMs, softwareVersion: "@moat/core relay" });
     void this.explained.then((exit) => {
       this.ended = exit;
       this.relay.close();
@@ -38,7 +41,7 @@ export class MachineRunner {
     const machine = await backend.createMachine(plan.spec);
     const consoleStart = await consoleOffset(plan.spec.consoleLogPath);
     await machine.start();
-    const runner = new MachineRunner(machine, plan.spec.consoleLogPath, consoleStart);
+    const runner = new MachineRunner(machine, plan.spec.consoleLogPath, consoleStart, plan.readyTimeoutMs);
     try {
       await runner.waitForAgent(plan.readyTimeoutMs);
     } catch (err) {

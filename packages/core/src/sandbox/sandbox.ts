@@ -252,15 +252,18 @@ export class Sandbox {
    * so the handshake may take up to MOAT_READY_TIMEOUT_MS (default 60 s here).
    */
   async agent(): Promise<RpcClient> {
-    const port = await this.openPort(AGENT_PORT);
+    const unreachable = (err: unknown) =>
+      new SandboxError(SandboxErrorCode.AGENT_UNREACHABLE, `the agent of sandbox "${this.name}" did not answer: ${(err as Error).message}`, {
+        fix: `see the guest console with: moat logs ${this.name}; restart the sandbox with: moat stop ${this.name} && moat start ${this.name}`,
+        cause: err,
+      });
+    // Not running is its own error; the VMM host process failing to reach the agent is not.
+    const port = await this.openPort(AGENT_PORT).catch((err: unknown) => Promise.reject(err instanceof SandboxError ? err : unreachable(err)));
     const timeoutMs = readyTimeoutOverride(this.ctx.env) ?? AGENT_HANDSHAKE_TIMEOUT_MS;
     try {
       return await RpcClient.connect(port, { timeoutMs });
     } catch (err) {
-      throw new SandboxError(SandboxErrorCode.AGENT_UNREACHABLE, `the agent of sandbox "${this.name}" did not answer: ${(err as Error).message}`, {
-        fix: `see the guest console with: moat logs ${this.name}; restart the sandbox with: moat stop ${this.name} && moat start ${this.name}`,
-        cause: err,
-      });
+      throw unreachable(err);
     }
   }
 

@@ -52,7 +52,8 @@ export function policyCheck(file: string, options: CheckOptions = {}): CommandRe
   const bag = new DiagnosticBag();
   const text = fs.readFile(path);
   if (text === null) {
-    bag.error("unreadable-policy", `cannot read ${path}`, { file: path }, fs.lstat(path) ? "check the file's permissions" : "check the path");
+    if (fs.lstat(path)) bag.error("unreadable-policy", `cannot read ${path}`, { file: path }, "check the file's permissions");
+    else bag.error("unreadable-policy", `no such file: ${path}`, { file: path }, "check the path (without a file, moat policy check reads .moat/policy.yaml where it runs)");
     return { exitCode: 2, text: formatDiagnostics(bag.items), json: { ok: false, file: path, diagnostics: bag.items } };
   }
   const layer = parsePolicyText(text, path, "file", bag).layer;
