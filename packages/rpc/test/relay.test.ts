@@ -72,7 +72,7 @@ describe("RpcRelay", () => {
     await Promise.all([a!.close(), b!.close()]);
   });
 
-  test("a caller that goes away has its command killed; the last one out closes the agent connection, the next dials again", async () => {
+  test("a caller that goes away has its command killed; the agent connection stays for the next caller, and is dialled again once the agent ends it", async () => {
     const agent = singleLaneAgent();
     const relay = new RpcRelay({ dial: agent.dial });
     opened.push(relay);
@@ -91,8 +91,14 @@ describe("RpcRelay", () => {
     expect(processes).toBe(0);
 
     await watcher.close();
-    await waitFor(() => agent.state.open === 0, 5000, "the agent connection to close");
-    expect(relay.callerCount).toBe(0);
+    await waitFor(() => relay.callerCount === 0, 5000, "the callers to leave");
+    const next = await caller(relay);
+    expect((await next.run(["echo", "next"])).stdout.toString()).toBe("next\n");
+    expect([agent.state.dials, agent.state.open]).toEqual([1, 1]); // no re-dial between callers
+    await next.close();
+
+    agent.state.pairs[0]!.b.destroy(); // the agent ends its connection
+    await waitFor(() => agent.state.open === 0, 5000, "the agent connection to end");
     const again = await caller(relay);
     expect((await again.run(["echo", "again"])).stdout.toString()).toBe("again\n");
     expect(agent.state.dials).toBe(2);

@@ -8,8 +8,9 @@
  * forwards frames without parsing their payloads, renumbering host-opened stream ids so callers
  * never collide. Flow control stays end to end — each caller must announce the limits the relay
  * announced upstream, so the agent's credit accounting holds for every stream. The agent connection
- * is opened for the first caller and closed after the last one leaves; a caller that goes away
- * resets its open streams (the agent kills their processes, as on a dropped connection).
+ * is opened for the first caller and kept until the relay is closed (or the agent ends it, after
+ * which the next caller dials again); a caller that goes away resets its open streams (the agent
+ * kills their processes, as on a dropped connection).
  */
 import type { Duplex } from "node:stream";
 import { RpcError, type WireErrorName, errorCodeByName } from "../errors.js";
@@ -287,7 +288,11 @@ export class RpcRelay {
     route.caller.routes.delete(route.callerId);
   }
 
-  /** A caller went away: its open streams are reset at the agent; the last one out closes the agent connection. */
+  /**
+   * A caller went away: its open streams are reset at the agent. The agent connection stays open
+   * for the next caller even when this was the last one: a byte stream that is closed and reopened
+   * (QEMU's virtio-serial port) can hand the new connection what the agent still wrote to the old.
+   */
   private detach(caller: Caller): void {
     if (!this.callers.delete(caller)) return;
     const up = caller.up;
@@ -296,7 +301,6 @@ export class RpcRelay {
       up?.routes.delete(route.upId);
     }
     caller.routes.clear();
-    if (this.callers.size === 0) void this.dropUpstream();
   }
 
   private async dropUpstream(): Promise<void> {
