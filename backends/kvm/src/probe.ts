@@ -13,10 +13,10 @@ import { probeCachePath, readCachedProbe, writeCachedProbe } from "./probe-cache
 const PROBE_TIMEOUT_MS = 1000;
 
 const FIXES: Record<string, string> = {
-  NO_DEVICE: "enable virtualization (VT-x/AMD-V) in the firmware and load the kvm_intel or kvm_amd module (until then moat falls back to the qemu backend)",
+  NO_DEVICE: "enable virtualization (VT-x/AMD-V) in the firmware and load the kvm_intel or kvm_amd module",
   PERMISSION: "add your user to the kvm group: sudo usermod -aG kvm $USER, then log in again",
   API_VERSION: "update the host kernel or moat so that their KVM API versions match",
-  NO_GUEST_KERNEL: "run on a host with hardware virtualization (bare metal, or a VM given nested VT-x/AMD-V); elsewhere moat falls back to the qemu backend",
+  NO_GUEST_KERNEL: "run on a host with hardware virtualization (bare metal, or a VM given nested VT-x/AMD-V)",
 };
 
 let cached: Promise<NativeProbe & { fromCache: boolean }> | undefined;

@@ -53,7 +53,7 @@ describe("positions and hints", () => {
     ["glob escaping the mount", "files:\n  deny: [\"../x\"]\n", "invalid-glob", 2, 10, /leading/],
     ["cpus out of range", "resources:\n  cpus: 0\n", "out-of-range", 2, 9, /1 to 64/],
     ["memory not a size", "resources:\n  memory: lots\n", "invalid-size", 2, 11, /2GiB/],
-    ["memory too small", "resources:\n  memory: 1MiB\n", "out-of-range", 2, 11, /64MiB/],
+    ["memory too small", "resources:\n  memory: 1MiB\n", "out-of-range", 2, 11, /128MiB/],
     ["version", "version: 2\n", "out-of-range", 1, 10, undefined],
     ["yaml syntax", "network:\n  preset: [open\n", "yaml-syntax", undefined, undefined, /indentation/],
     ["duplicate key", "network:\n  preset: open\n  preset: locked\n", "duplicate-key", 3, 3, /once/],

@@ -9,7 +9,7 @@
 import { Command } from "commander";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, posix, resolve } from "node:path";
 import { constants } from "node:os";
 import { Sandbox, SandboxError, SandboxErrorCode } from "@moat/core";
 import { RpcError } from "@moat/rpc";
@@ -52,8 +52,8 @@ export function cpCommand(context: CliContext): Command {
       const host = src.sandbox ? dst : src;
       if (host.path === "-") {
         throw invalid(
-          "moat cp does not stream through stdin or stdout (-)",
-          src.sandbox ? `stream it with: moat exec ${src.sandbox} -- cat ${src.path} > FILE` : `stream it with: moat exec -i ${dst.sandbox} -- sh -c 'cat > ${dst.path}' < FILE`,
+          "cp does not stream through stdin or stdout (-)",
+          src.sandbox ? `stream a file with: moat exec ${src.sandbox} -- cat ${src.path} > FILE` : `stream a file with: moat exec -i ${dst.sandbox} -- sh -c 'cat > ${dst.path}' < FILE`,
         );
       }
       const ctx = sandboxContext(context);
@@ -64,7 +64,9 @@ export function cpCommand(context: CliContext): Command {
         if (!info) throw invalid(`${src.path}: no such file on the host`, "check the path (relative paths start where you ran moat)");
         if (!info.isFile()) throw invalid(`${src.path}: not a regular file`, "moat cp copies one file; for a directory, pack it first (tar -czf dir.tgz dir) and copy the archive");
         const sandbox = await Sandbox.get(dst.sandbox, ctx);
-        const target = dst.path.endsWith("/") ? dst.path + basename(source) : dst.path;
+        // Like cp(1): a directory on the sandbox side keeps the source's name, with or without a trailing /.
+        const intoDir = dst.path.endsWith("/") || (await sandbox.files.stat(dst.path).catch(() => undefined))?.type === "directory";
+        const target = intoDir ? posix.join(dst.path, basename(source)) : dst.path;
         await sandbox.files.write(target, createReadStream(source), { mode: info.mode & 0o7777 }).catch((err: Error) => {
           if (!(err instanceof RpcError)) throw err; // not running, unreachable: those errors carry their own fix
           const why = err.message.replace(/^put \S+: /, "");

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { Command } from "commander";
-import { policyCheck, policyShow, policyTest, type CommandResult, type PolicyFlags } from "@moat/policy";
+import { findProjectPolicy, nodePolicyFs, policyCheck, policyShow, policyTest, type CommandResult, type PolicyFlags } from "@moat/policy";
 import type { CliContext } from "../context.js";
 import { invocationDir } from "../sandbox/options.js";
 
@@ -13,9 +13,6 @@ function emit(context: CliContext, result: CommandResult, json: boolean | undefi
   context.stdout(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
   process.exitCode = result.exitCode;
 }
-
-/** The project's policy file, which `policy check` checks when given no file. */
-const PROJECT_POLICY = ".moat/policy.yaml";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -62,10 +59,19 @@ export function policyCommand(context: CliContext): Command {
   policy.addCommand(
     new Command("check")
       .description("validate a policy file, reporting every problem with its line and column (exit 2 on errors)")
-      .argument("[file]", "policy file (YAML or JSON)", PROJECT_POLICY)
+      .argument("[file]", "policy file (YAML or JSON; default: the project's .moat/policy.yaml, here or in a parent)")
       .option("--json", "print JSON")
       .option("--no-host-checks", "do not check the file's mounts on this host")
-      .action((file: string, o: { json?: boolean; hostChecks: boolean }) => emit(context, policyCheck(resolve(invocationDir(context.env), file), { env: context.env, hostChecks: o.hostChecks }), o.json)),
+      .action((file: string | undefined, o: { json?: boolean; hostChecks: boolean }) => {
+        const here = invocationDir(context.env);
+        const path = file !== undefined ? resolve(here, file) : findProjectPolicy(here, nodePolicyFs)?.file;
+        if (path === undefined) {
+          // No project file is a normal setup: the built-in defaults (and the user file) apply.
+          const text = `no .moat/policy.yaml in ${here} or a parent: nothing to check (moat policy show prints the policy in effect)`;
+          return emit(context, { exitCode: 0, text, json: { ok: true, file: null, diagnostics: [] } }, o.json);
+        }
+        emit(context, policyCheck(path, { env: context.env, hostChecks: o.hostChecks }), o.json);
+      }),
   );
   policy.addCommand(
     withPolicyFlags(new Command("test"))

@@ -62,7 +62,11 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
       "moat: cannot copy box:/root out of the sandbox: Is a directory\nfix: moat cp copies one file; pack the directory first: moat exec box -- tar -czf /tmp/dir.tgz -C / root, then copy /tmp/dir.tgz\n",
     ]);
     const toStdout = await moat(["cp", "box:/root/in.txt", "-"], env);
-    expect([toStdout.status, toStdout.stderr]).toEqual([1, "moat: moat cp does not stream through stdin or stdout (-)\nfix: stream it with: moat exec box -- cat /root/in.txt > FILE\n"]);
+    expect([toStdout.status, toStdout.stderr]).toEqual([1, "moat: cp does not stream through stdin or stdout (-)\nfix: stream a file with: moat exec box -- cat /root/in.txt > FILE\n"]);
+    // Into a directory without the trailing /, as cp(1) does: the file keeps its name.
+    const noSlash = await moat(["cp", src, "box:/tmp"], env);
+    expect(noSlash.status, noSlash.stderr).toBe(0);
+    expect((await moat(["exec", "box", "--", "cat", "/tmp/in.txt"], env)).stdout).toBe("from the host\n");
     expect((await moat(["rm", "--force", "box"], env)).status).toBe(0);
   });
 });

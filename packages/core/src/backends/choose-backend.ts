@@ -126,7 +126,7 @@ export async function chooseBackend(options: ChooseBackendOptions = {}): Promise
   if (!probe.available) {
     throw new BackendError(BackendErrorCode.UNAVAILABLE, `backend "${named}" (${chosenBy}) cannot run guests here: ${probe.reason ?? "its probe gives no reason"}`, {
       backend: named,
-      fix: probe.fix ?? (source === "env" ? "unset MOAT_BACKEND to let moat pick a backend that works here (moat doctor lists them)" : "pick another backend (moat doctor lists them)"),
+      fix: `${probe.fix ? `${probe.fix}; or ` : ""}${source === "env" ? "unset MOAT_BACKEND" : "leave out --backend"} to let moat pick a backend that works here (moat doctor lists them)`,
     });
   }
   return { name: named, backend: loaded.backend, probe, loaded, source, considered: [{ name: named, loaded, probe }] };

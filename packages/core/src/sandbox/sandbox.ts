@@ -7,6 +7,7 @@ import { MACHINE_LIMITS } from "@moat/backend-api";
 import { type Diagnostic, type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient, RpcError } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
+import { totalmem } from "node:os";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Duplex } from "node:stream";
@@ -91,12 +92,18 @@ export class Sandbox {
     const { minCpus, maxCpus, minMemoryMiB, maxMemoryMiB } = SANDBOX_LIMITS;
     if (!Number.isInteger(cpus) || cpus < minCpus || cpus > maxCpus) {
       throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `cpus must be a whole number from ${minCpus} to ${maxCpus} (got ${cpus})`, {
-        fix: `ask for ${minCpus} to ${maxCpus} CPUs (moat: --cpus N; policy: resources.cpus)`,
+        fix: `ask for ${minCpus} to ${maxCpus} CPUs (with --cpus, or resources.cpus in the policy)`,
       });
     }
     if (!Number.isInteger(memoryMiB) || memoryMiB < minMemoryMiB || memoryMiB > maxMemoryMiB) {
       throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `memory must be a whole number of MiB from ${minMemoryMiB} to ${maxMemoryMiB} (got ${memoryMiB})`, {
-        fix: `ask for ${minMemoryMiB}M to ${maxMemoryMiB / 1024}G (moat: --memory 2G; policy: resources.memory)`,
+        fix: `ask for ${minMemoryMiB}M to ${maxMemoryMiB / 1024}G (with --memory, or resources.memory in the policy)`,
+      });
+    }
+    const hostMiB = Math.floor(totalmem() / (1 << 20));
+    if (memoryMiB > hostMiB) {
+      throw new SandboxError(SandboxErrorCode.INVALID_OPTION, `memory ${memoryMiB} MiB is more than this host has (${hostMiB} MiB)`, {
+        fix: "ask for less (with --memory, or resources.memory in the policy)",
       });
     }
     const record: SandboxRecord = {

@@ -115,7 +115,7 @@ describe("choosing", () => {
     const error = await failure(chooseBackend({ ...base, explicit: "kvm" }));
     expect(error.code).toBe(BackendErrorCode.UNAVAILABLE);
     expect(error.message).toBe('backend "kvm" (chosen explicitly) cannot run guests here: /dev/kvm: permission denied');
-    expect(error.fix).toBe("sudo usermod -aG kvm $USER, then log in again");
+    expect(error.fix).toBe("sudo usermod -aG kvm $USER, then log in again; or leave out --backend to let moat pick a backend that works here (moat doctor lists them)");
   });
 
   test("MOAT_BACKEND picks a backend; the option overrides it", async () => {

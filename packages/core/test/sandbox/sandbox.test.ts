@@ -1,7 +1,7 @@
 import { registerBackend } from "../../src/backends/index.js";
 import { Sandbox, SandboxErrorCode, isSandboxError } from "../../src/index.js";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { type HostAgent, agentHostAvailable, AGENT_HOST_BINARY, hostAgentBackend, startHostAgent } from "./host-agent.js";
@@ -169,13 +169,17 @@ describe.skipIf(!available)("Sandbox API against the real agent (host mode, in-p
   test("bad options name the value", async () => {
     await expect(Sandbox.create({ name: "x", cpus: 0, env, start: false })).rejects.toMatchObject({
       message: "cpus must be a whole number from 1 to 64 (got 0)",
-      fix: "ask for 1 to 64 CPUs (moat: --cpus N; policy: resources.cpus)",
+      fix: "ask for 1 to 64 CPUs (with --cpus, or resources.cpus in the policy)",
     });
     await expect(Sandbox.create({ name: "x", memoryMiB: 64, env, start: false })).rejects.toThrow("memory must be a whole number of MiB from 128 to 1048576 (got 64)");
+    const hostMiB = Math.floor(totalmem() / (1 << 20));
+    await expect(Sandbox.create({ name: "x", memoryMiB: hostMiB + 1, env, start: false })).rejects.toMatchObject({
+      message: `memory ${hostMiB + 1} MiB is more than this host has (${hostMiB} MiB)`,
+    });
     // A unit mix-up (bytes, or G for M) is refused here, not deep in the VMM's spec check.
     await expect(Sandbox.create({ name: "x", memoryMiB: 100_000 * 1024, env, start: false })).rejects.toMatchObject({
       message: "memory must be a whole number of MiB from 128 to 1048576 (got 102400000)",
-      fix: "ask for 128M to 1024G (moat: --memory 2G; policy: resources.memory)",
+      fix: "ask for 128M to 1024G (with --memory, or resources.memory in the policy)",
     });
   });
 });

@@ -53,7 +53,7 @@ export function policyCheck(file: string, options: CheckOptions = {}): CommandRe
   const text = fs.readFile(path);
   if (text === null) {
     if (fs.lstat(path)) bag.error("unreadable-policy", `cannot read ${path}`, { file: path }, "check the file's permissions");
-    else bag.error("unreadable-policy", `no such file: ${path}`, { file: path }, "check the path (without a file, moat policy check reads .moat/policy.yaml where it runs)");
+    else bag.error("unreadable-policy", `no such file: ${path}`, { file: path }, "check the path (without a file, moat policy check finds the project's .moat/policy.yaml)");
     return { exitCode: 2, text: formatDiagnostics(bag.items), json: { ok: false, file: path, diagnostics: bag.items } };
   }
   const layer = parsePolicyText(text, path, "file", bag).layer;

@@ -138,7 +138,7 @@ export function compileMounts(policy: EffectivePolicy, ctx: MountContext, bag: D
       const allow = policy.files.allowBroad.value;
       const msg = `mount of ${root} ${m.mode === "rw" ? "read-write " : ""}exposes ${root === "/" ? "the whole host" : "the home directory"}`;
       if (m.mode === "rw" && !allow) {
-        bag.error("broad-mount", msg, at, "mount the project folder instead, or pass --allow-broad (files.allowBroad: true) if you really mean it");
+        bag.error("broad-mount", msg, at, "mount the project folder instead (moat run: run it there, or pass -w DIR or --no-workspace), or pass --allow-broad (files.allowBroad: true) if you really mean it");
         continue;
       }
       bag.warning("broad-mount", msg, at, "prefer mounting just the project folder");

@@ -25,7 +25,7 @@ export interface PolicyFlags {
 export function flagsLayer(flags: PolicyFlags, bag: DiagnosticBag): PolicyLayer {
   const layer = emptyLayer();
   const origin = (flag: string): Origin => ({ kind: "flags", file: flag });
-  const err = (flag: string, message: string, hint: string) => bag.error("invalid-flag", `${flag}: ${message}`, { file: flag }, hint);
+  const err = (flag: string, message: string, hint: string) => bag.error("invalid-flag", message.startsWith(`${flag}:`) ? message.slice(flag.length + 1).trim() : message, { file: flag }, hint);
   for (const [flag, action, list] of [["--allow-host", "allow", flags.allowHost], ["--deny-host", "deny", flags.denyHost]] as [string, Verdict, readonly string[] | undefined][]) {
     (list ?? []).forEach((text, i) => {
       const t = parseRuleTarget(text);
@@ -59,7 +59,8 @@ export function flagsLayer(flags: PolicyFlags, bag: DiagnosticBag): PolicyLayer 
   for (const [flag, value, key] of [["--memory", flags.memory, "memoryMiB"], ["--disk", flags.disk, "diskMiB"]] as const) {
     if (value === undefined) continue;
     const s = parseSizeMiB(value);
-    if (!s.ok || s.mib < 64) err(flag, s.ok ? `${s.mib} MiB is below the 64 MiB minimum` : s.message, s.ok ? "use at least 64MiB" : s.hint);
+    const min = key === "memoryMiB" ? 128 : 64;
+    if (!s.ok || s.mib < min) err(flag, s.ok ? `${s.mib} MiB is below the ${min} MiB minimum` : s.message, s.ok ? `use at least ${min}MiB` : s.hint);
     else layer.resources[key] = { value: s.mib, origin: origin(flag), path: `resources.${key === "memoryMiB" ? "memory" : "disk"}` };
   }
   return layer;

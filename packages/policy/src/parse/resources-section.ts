@@ -1,10 +1,10 @@
-/** Parses the `resources` section: cpus (1..64), memory (64 MiB .. 1 TiB), disk (64 MiB .. 16 TiB). */
+/** Parses the `resources` section: cpus (1..64), memory (128 MiB .. 1 TiB, what a sandbox boots in), disk (64 MiB .. 16 TiB). */
 import type { PolicyLayer } from "../model/policy.js";
 import { parseSizeMiB } from "../resources/size.js";
 import { RESOURCES_KEYS } from "./keys.js";
 import type { AnyNode, Walker } from "./walker.js";
 
-const LIMITS = { memory: [64, 1024 * 1024], disk: [64, 16 * 1024 * 1024] } as const;
+const LIMITS = { memory: [128, 1024 * 1024], disk: [64, 16 * 1024 * 1024] } as const;
 
 export function parseResourcesSection(w: Walker, node: AnyNode, layer: PolicyLayer): void {
   const m = w.map(node, "resources", RESOURCES_KEYS);
