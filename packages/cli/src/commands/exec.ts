@@ -1,6 +1,7 @@
 /** `moat exec NAME -- CMD...`: run a command in a running sandbox; exits with its status. */
 import { Command } from "commander";
-import { Sandbox } from "@moat/core";
+import { Sandbox, SandboxError, SandboxErrorCode } from "@moat/core";
+import { RpcError } from "@moat/rpc";
 import type { CliContext } from "../context.js";
 import { attach } from "../sandbox/exec-io.js";
 import { collectEnv, requireCommand, sandboxContext } from "../sandbox/options.js";
@@ -31,6 +32,12 @@ export function execCommand(context: CliContext): Command {
         ...(uid !== undefined ? { uid } : {}),
         ...(gid !== undefined ? { gid } : {}),
       });
-      process.exitCode = await attach(proc, { tty, stdin });
+      process.exitCode = await attach(proc, { tty, stdin }).catch((err: unknown) => {
+        // The agent could not enter -w's directory: say where to look, as cp does.
+        if (options.cwd && err instanceof RpcError && err.code === "SPAWN_FAILED" && err.message.startsWith("chdir ")) {
+          throw new SandboxError(SandboxErrorCode.INVALID_OPTION, err.message, { fix: `look at what is there: moat exec ${name} -- ls -ld ${options.cwd}` });
+        }
+        throw err;
+      });
     });
 }

@@ -23,6 +23,8 @@ describe.skipIf(reason !== undefined)("moat cp and rm end to end", { timeout: 60
       const r = await moat(args, env);
       expect(r.status, `moat ${args.join(" ")}: ${r.stderr}`).toBe(0);
     }
+    const badCwd = await moat(["exec", "-w", "/no/such/dir", "chain", "--", "true"], env);
+    expect([badCwd.status, badCwd.stderr]).toEqual([1, "moat: chdir /no/such/dir: No such file or directory\nfix: look at what is there: moat exec chain -- ls -ld /no/such/dir\n"]);
     const ls = await moat(["exec", "chain", "--", "ls", "/root/x"], env);
     expect(ls.stdout).toBe("/root/x\n");
     const removed = await moat(["rm", "chain"], env);
