@@ -25,5 +25,6 @@ export { flagsLayer, type PolicyFlags } from "./layering/flags.js";
 export { mergeLayers } from "./layering/merge.js";
 export { loadEffectivePolicy, findProjectPolicy, userPolicyDir, type LoadOptions, type LoadResult } from "./layering/load.js";
 export { parseSizeMiB, formatMiB } from "./resources/size.js";
+export { RESOURCE_LIMITS } from "./resources/limits.js";
 export { policyShow, policyCheck, policyTest, type CheckOptions, type TestRequest } from "./commands/policy-commands.js";
 export type { CommandResult } from "./commands/result.js";

@@ -13,11 +13,11 @@ export function collectEnv(value: string, previous: Record<string, string> = {})
 }
 
 /** commander parser for a whole number from min to max. */
-export function integerFrom(min: number, max = Number.MAX_SAFE_INTEGER) {
+export function integerFrom(min: number, max?: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `It must be a whole number of ${min} or more.` : `It must be a whole number from ${min} to ${max}.`);
+    if (!/^\s*\d+\s*$/.test(value) || n < min || (max !== undefined && n > max)) {
+      throw new InvalidArgumentError(max === undefined ? `It must be a whole number of ${min} or more.` : `It must be a whole number from ${min} to ${max}.`);
     }
     return n;
   };

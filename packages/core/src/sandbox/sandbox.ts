@@ -3,8 +3,7 @@
  * state store plus, while it runs, a VMM host process (or, in-process mode, a machine inside the
  * caller) serving a control socket through which every exec and file call reaches the guest agent.
  */
-import { MACHINE_LIMITS } from "@moat/backend-api";
-import { type Diagnostic, type PolicyFlags, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
+import { type Diagnostic, type PolicyFlags, RESOURCE_LIMITS, formatDiagnostics, loadEffectivePolicy } from "@moat/policy";
 import { type ExecOptions, type ExecProcess, RpcClient, RpcError } from "@moat/rpc";
 import { randomBytes } from "node:crypto";
 import { totalmem } from "node:os";
@@ -56,8 +55,13 @@ export interface CreateOptions extends SandboxContext {
 
 const DEFAULTS = { image: "base", cpus: 2, memoryMiB: 1024 };
 
-/** What a sandbox may ask for: the guest kernel boots in 128 MiB; the rest are the VMM's bounds. */
-export const SANDBOX_LIMITS = { minCpus: 1, maxCpus: 64, minMemoryMiB: 128, maxMemoryMiB: MACHINE_LIMITS.maxMemoryMiB } as const;
+/** What a sandbox may ask for: the policy's RESOURCE_LIMITS, so a policy that checks is one that starts. */
+export const SANDBOX_LIMITS = {
+  minCpus: RESOURCE_LIMITS.cpus.min,
+  maxCpus: RESOURCE_LIMITS.cpus.max,
+  minMemoryMiB: RESOURCE_LIMITS.memoryMiB.min,
+  maxMemoryMiB: RESOURCE_LIMITS.memoryMiB.max,
+} as const;
 /** How long a new connection waits for the agent's HELLO (a running agent answers in milliseconds). */
 const AGENT_HANDSHAKE_TIMEOUT_MS = 60_000;
 

@@ -7,6 +7,7 @@ import { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { emptyLayer, type PolicyLayer, type PresetName } from "../model/policy.js";
 import type { Origin } from "../model/origin.js";
 import { parseRuleTarget, type Verdict } from "../network/rule.js";
+import { RESOURCE_LIMITS } from "../resources/limits.js";
 import { parseSizeMiB } from "../resources/size.js";
 import { PRESETS, VERDICTS } from "../parse/keys.js";
 
@@ -25,7 +26,7 @@ export interface PolicyFlags {
 export function flagsLayer(flags: PolicyFlags, bag: DiagnosticBag): PolicyLayer {
   const layer = emptyLayer();
   const origin = (flag: string): Origin => ({ kind: "flags", file: flag });
-  const err = (flag: string, message: string, hint: string) => bag.error("invalid-flag", message.startsWith(`${flag}:`) ? message.slice(flag.length + 1).trim() : message, { file: flag }, hint);
+  const err = (flag: string, message: string, hint: string) => bag.error("invalid-flag", message, { file: flag }, hint);
   for (const [flag, action, list] of [["--allow-host", "allow", flags.allowHost], ["--deny-host", "deny", flags.denyHost]] as [string, Verdict, readonly string[] | undefined][]) {
     (list ?? []).forEach((text, i) => {
       const t = parseRuleTarget(text);
@@ -53,13 +54,14 @@ export function flagsLayer(flags: PolicyFlags, bag: DiagnosticBag): PolicyLayer 
   if (flags.allowBroad) layer.files.allowBroad = { value: true, origin: origin("--allow-broad"), path: "files.allowBroad" };
   if (flags.cpus !== undefined) {
     const n = Number(flags.cpus);
-    if (Number.isInteger(n) && n >= 1 && n <= 64) layer.resources.cpus = { value: n, origin: origin("--cpus"), path: "resources.cpus" };
-    else err("--cpus", `"${flags.cpus}" is not a whole number from 1 to 64`, "e.g. --cpus 2");
+    const { min, max } = RESOURCE_LIMITS.cpus;
+    if (Number.isInteger(n) && n >= min && n <= max) layer.resources.cpus = { value: n, origin: origin("--cpus"), path: "resources.cpus" };
+    else err("--cpus", `"${flags.cpus}" is not a whole number from ${min} to ${max}`, "e.g. --cpus 2");
   }
   for (const [flag, value, key] of [["--memory", flags.memory, "memoryMiB"], ["--disk", flags.disk, "diskMiB"]] as const) {
     if (value === undefined) continue;
     const s = parseSizeMiB(value);
-    const min = key === "memoryMiB" ? 128 : 64;
+    const { min } = RESOURCE_LIMITS[key];
     if (!s.ok || s.mib < min) err(flag, s.ok ? `${s.mib} MiB is below the ${min} MiB minimum` : s.message, s.ok ? `use at least ${min}MiB` : s.hint);
     else layer.resources[key] = { value: s.mib, origin: origin(flag), path: `resources.${key === "memoryMiB" ? "memory" : "disk"}` };
   }
