@@ -1,9 +1,11 @@
 /**
  * Runs one machine from a LaunchPlan until it ends: starts it, waits for the guest agent's hello,
  * hands out connections to guest ports, and stops it — gracefully through the agent's shutdown
- * call, then by force. Every caller of the agent shares one agent connection through an RpcRelay,
- * so concurrent callers work on transports that carry one stream per port (the QEMU fallback). How it ended is read against this boot's console (a kernel panic is a
- * crash, see guest-panic.ts). Used by the VMM host process and by in-process sandboxes alike.
+ * call, then by force. Every caller of the agent shares one agent connection through an RpcRelay
+ * (opened by the boot's wait for the agent), so concurrent callers work on transports that carry
+ * one stream per port (the QEMU fallback). How it ended is read against this boot's console (a
+ * kernel panic is a crash, see guest-panic.ts). Used by the VMM host process and by in-process
+ * sandboxes alike.
  */
 import { type Backend, type Machine, type MachineExit, createDuplexPair } from "@moat/backend-api";
 import { RpcClient, RpcRelay } from "@moat/rpc";
@@ -29,7 +31,7 @@ export class MachineRunner {
   ) {
     this.explained = machine.wait().then((exit) => explainExit(exit, consolePath, consoleStart));
     // A software-emulated guest on a loaded host can stall for seconds: the relay's HELLO to the
-    // agent (on each re-dial) gets the boot's patience, not the relay's 5 s default.
+    // agent (at boot, and after the agent ended a connection) gets the boot's patience.
     this.relay = new RpcRelay({ dial: () => machine.connect(AGENT_PORT), helloTimeoutMs: agentTimeoutMs, softwareVersion: "@moat/core relay" });
     void this.explained.then((exit) => {
       this.ended = exit;
@@ -116,8 +118,9 @@ export class MachineRunner {
         throw new SandboxError(SandboxErrorCode.START_FAILED, `the VM ended before its agent answered (${this.ended.reason})${this.ended.detail ? `:\n${this.ended.detail}` : ""}`);
       }
       try {
-        const client = await RpcClient.connect(await this.machine.connect(AGENT_PORT), { timeoutMs: HELLO_TIMEOUT_MS });
-        await client.close();
+        // The relay's connection is the one every caller then shares: no probe connection to close
+        // and reopen (see RpcRelay on what a reopened virtio-serial port can carry over).
+        await this.relay.ready();
         return;
       } catch (err) {
         lastError = err;
